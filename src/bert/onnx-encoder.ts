@@ -1,0 +1,105 @@
+import * as ort from "onnxruntime-node";
+import { BertuneError } from "../errors.js";
+import type { EncodedBatch } from "../tokenizer/tokenizer.js";
+
+/** How the encoder's output becomes one vector per example (the head's input). */
+export type Pooling = "pooler" | "cls" | "mean";
+export const POOLINGS: readonly Pooling[] = ["pooler", "cls", "mean"];
+
+export interface OnnxEncoderOptions {
+  /** Execution provider: "cpu" (default) or "webgpu" (bundled with onnxruntime-node). */
+  device?: "cpu" | "webgpu";
+  /** Intra-op threads; default: onnxruntime's own choice (all cores). */
+  threads?: number;
+}
+
+function int64Tensor(rows: number[][]): ort.Tensor {
+  const b = rows.length;
+  const s = rows[0]?.length ?? 0;
+  const data = new BigInt64Array(b * s);
+  for (let i = 0; i < b; i++) for (let j = 0; j < s; j++) data[i * s + j] = BigInt(rows[i][j]);
+  return new ort.Tensor("int64", data, [b, s]);
+}
+
+/**
+ * Pool last_hidden_state [B, S, H] into [B, H]: the [CLS] row, or the mean over real
+ * (mask = 1) tokens, as sentence-transformers computes it.
+ */
+export function poolHidden(hidden: Float32Array, mask: number[][], hiddenSize: number, pooling: "cls" | "mean"): Float32Array {
+  const b = mask.length;
+  const s = mask[0]?.length ?? 0;
+  const out = new Float32Array(b * hiddenSize);
+  for (let i = 0; i < b; i++) {
+    if (pooling === "cls") {
+      out.set(hidden.subarray(i * s * hiddenSize, i * s * hiddenSize + hiddenSize), i * hiddenSize);
+      continue;
+    }
+    const acc = new Float64Array(hiddenSize);
+    let count = 0;
+    for (let j = 0; j < s; j++) {
+      if (!mask[i][j]) continue;
+      count++;
+      const base = (i * s + j) * hiddenSize;
+      for (let h = 0; h < hiddenSize; h++) acc[h] += hidden[base + h];
+    }
+    for (let h = 0; h < hiddenSize; h++) out[i * hiddenSize + h] = acc[h] / Math.max(count, 1e-9);
+  }
+  return out;
+}
+
+/** The pretrained encoder as an ONNX graph (the transformers.js export layout), run by onnxruntime-node. */
+export class OnnxEncoder {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly hiddenSize: number,
+  ) {}
+
+  static async load(path: string, hiddenSize: number, options: OnnxEncoderOptions = {}): Promise<OnnxEncoder> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [options.device ?? "cpu"],
+      graphOptimizationLevel: "all",
+    };
+    if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(path, sessionOptions);
+    } catch (e) {
+      throw new BertuneError(
+        `cannot load the ONNX encoder ${path}: ${(e as Error).message.split("\n")[0]}`,
+        "the file is missing or corrupt: download the model again",
+      );
+    }
+    for (const name of ["input_ids", "attention_mask"]) {
+      if (!session.inputNames.includes(name)) {
+        throw new BertuneError(`the ONNX encoder ${path} has no "${name}" input`, "it is not a BERT-style encoder export");
+      }
+    }
+    return new OnnxEncoder(session, hiddenSize);
+  }
+
+  get hasPooler(): boolean {
+    return this.session.outputNames.includes("pooler_output");
+  }
+
+  /** One pooled vector per example, row-major [B × hiddenSize]. */
+  async encode(batch: EncodedBatch, pooling: Pooling): Promise<Float32Array> {
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: int64Tensor(batch.inputIds),
+      attention_mask: int64Tensor(batch.attentionMask),
+    };
+    if (this.session.inputNames.includes("token_type_ids")) feeds.token_type_ids = int64Tensor(batch.tokenTypeIds);
+    if (pooling === "pooler") {
+      if (!this.hasPooler) {
+        throw new BertuneError("this ONNX export has no pooler_output", "use --pooling cls or --pooling mean");
+      }
+      const out = await this.session.run(feeds, ["pooler_output"]);
+      return new Float32Array(out.pooler_output.data as Float32Array);
+    }
+    const out = await this.session.run(feeds, ["last_hidden_state"]);
+    return poolHidden(out.last_hidden_state.data as Float32Array, batch.attentionMask, this.hiddenSize, pooling);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
