@@ -1,0 +1,105 @@
+import type { Pooling } from "../bert/onnx-encoder.js";
+import { BertuneError } from "../errors.js";
+import type { SchedulerType } from "./schedule.js";
+import type { Device } from "./backend.js";
+
+/** How often to evaluate: every epoch, never, or every N optimizer steps. */
+export type EvalStrategy = "epoch" | "no" | number;
+
+/** Training settings, named after transformers.TrainingArguments (camelCase here, snake_case on disk). */
+export interface TrainingArgs {
+  numTrainEpochs: number;
+  perDeviceTrainBatchSize: number;
+  perDeviceEvalBatchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  warmupRatio: number;
+  warmupSteps: number;
+  lrSchedulerType: SchedulerType;
+  maxGradNorm: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
+  seed: number;
+  evalStrategy: EvalStrategy;
+  loggingSteps: number;
+  freezeBackbone: boolean;
+  maxLength: number;
+  pooling: Pooling;
+  device: Device;
+}
+
+/** The Trainer's defaults, except the learning rate of a frozen backbone (see below). */
+export const DEFAULT_ARGS: TrainingArgs = {
+  numTrainEpochs: 3,
+  perDeviceTrainBatchSize: 8,
+  perDeviceEvalBatchSize: 8,
+  learningRate: 5e-5,
+  weightDecay: 0,
+  warmupRatio: 0,
+  warmupSteps: 0,
+  lrSchedulerType: "linear",
+  maxGradNorm: 1,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-8,
+  seed: 42,
+  evalStrategy: "epoch",
+  loggingSteps: 500,
+  freezeBackbone: true,
+  maxLength: 128,
+  pooling: "pooler",
+  device: "auto",
+};
+
+/**
+ * With a frozen backbone only a freshly initialised linear head learns; at the fine-tuning
+ * default of 5e-5 it barely moves in 3 epochs, so the frozen default is that of a linear probe.
+ */
+export const FROZEN_DEFAULT_LEARNING_RATE = 1e-3;
+
+export function resolveArgs(partial: Partial<TrainingArgs> = {}): TrainingArgs {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainingArgs>;
+  const args: TrainingArgs = { ...DEFAULT_ARGS, ...defined };
+  if (defined.learningRate === undefined && args.freezeBackbone) args.learningRate = FROZEN_DEFAULT_LEARNING_RATE;
+  const positive: (keyof TrainingArgs)[] = ["numTrainEpochs", "perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "learningRate", "maxLength", "loggingSteps"];
+  for (const k of positive) {
+    const v = args[k];
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new BertuneError(`${k} must be a positive number, got ${String(v)}`);
+  }
+  for (const k of ["numTrainEpochs", "perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "maxLength", "loggingSteps"] as const) {
+    if (!Number.isInteger(args[k])) throw new BertuneError(`${k} must be a whole number, got ${args[k]}`);
+  }
+  if (args.warmupRatio < 0 || args.warmupRatio >= 1) throw new BertuneError(`warmup ratio must be in [0, 1), got ${args.warmupRatio}`);
+  if (args.weightDecay < 0) throw new BertuneError(`weight decay must be >= 0, got ${args.weightDecay}`);
+  if (!Number.isSafeInteger(args.seed)) throw new BertuneError(`seed must be an integer, got ${args.seed}`);
+  return args;
+}
+
+/** The args as transformers writes training_args.json (snake_case names). */
+export function argsToJson(args: TrainingArgs, outputDir?: string): Record<string, unknown> {
+  return {
+    output_dir: outputDir ?? null,
+    num_train_epochs: args.numTrainEpochs,
+    per_device_train_batch_size: args.perDeviceTrainBatchSize,
+    per_device_eval_batch_size: args.perDeviceEvalBatchSize,
+    learning_rate: args.learningRate,
+    weight_decay: args.weightDecay,
+    warmup_ratio: args.warmupRatio,
+    warmup_steps: args.warmupSteps,
+    lr_scheduler_type: args.lrSchedulerType,
+    max_grad_norm: args.maxGradNorm,
+    adam_beta1: args.adamBeta1,
+    adam_beta2: args.adamBeta2,
+    adam_epsilon: args.adamEpsilon,
+    optim: "adamw_torch",
+    seed: args.seed,
+    eval_strategy: typeof args.evalStrategy === "number" ? "steps" : args.evalStrategy,
+    eval_steps: typeof args.evalStrategy === "number" ? args.evalStrategy : null,
+    logging_steps: args.loggingSteps,
+    freeze_backbone: args.freezeBackbone,
+    max_length: args.maxLength,
+    pooling: args.pooling,
+    device: args.device,
+  };
+}

@@ -1,0 +1,213 @@
+import { BertuneError } from "../errors.js";
+import { classificationReport, type ClassificationReport } from "../metrics/classification.js";
+import { silentProgress, type ProgressFactory } from "../util/progress.js";
+import { Rng } from "../util/rng.js";
+import { AdamW, clipByGlobalNorm } from "./adamw.js";
+import type { TrainingArgs } from "./args.js";
+import { tf } from "./backend.js";
+import { ClassificationHead, checkLabels, crossEntropy, dropoutMask, headLogits, scoreLogits } from "./head.js";
+import { learningRateAt, warmupStepsFor } from "./schedule.js";
+import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
+
+/** One entry of trainer_state.json's log_history, as the Hugging Face Trainer writes it. */
+export interface LogEntry {
+  epoch: number;
+  step: number;
+  loss?: number;
+  grad_norm?: number;
+  learning_rate?: number;
+  eval_loss?: number;
+  eval_accuracy?: number;
+  eval_macro_f1?: number;
+  eval_macro_precision?: number;
+  eval_macro_recall?: number;
+}
+
+/** trainer_state.json, in the Hugging Face Trainer's shape. */
+export interface TrainerState {
+  epoch: number;
+  global_step: number;
+  max_steps: number;
+  num_train_epochs: number;
+  train_batch_size: number;
+  logging_steps: number;
+  log_history: LogEntry[];
+  best_metric: number | null;
+  best_model_checkpoint: string | null;
+}
+
+/** Pooled features [rows × hidden] with their labels. */
+export interface FeatureSplit {
+  data: Float32Array;
+  rows: number;
+  labels: number[];
+}
+
+export interface HeadTrainingInput {
+  train: FeatureSplit;
+  validation: FeatureSplit;
+  hiddenSize: number;
+  id2label: string[];
+  /** Dropout before the linear layer (classifier_dropout, else hidden_dropout_prob). */
+  dropout: number;
+  /** Std of the normal init of the weight (config.initializer_range). */
+  initializerRange: number;
+}
+
+export interface HeadTrainingResult {
+  head: ClassificationHead;
+  state: TrainerState;
+  /** The final evaluation on the validation split. */
+  evalReport: ClassificationReport;
+  evalLoss: number;
+  /** Mean training loss over all steps. */
+  trainLoss: number;
+  trainRuntime: number;
+  trainSamplesPerSecond: number;
+}
+
+function gatherRows(data: Float32Array, h: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * h);
+  idx.forEach((r, k) => out.set(data.subarray(r * h, (r + 1) * h), k * h));
+  return out;
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Validation metrics of a head on precomputed features. */
+export function evaluateHead(head: ClassificationHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
+  const logits = headLogits(head, split.data, split.rows);
+  const { predictions, loss } = scoreLogits(logits, head.numLabels, split.labels);
+  return { report: classificationReport(split.labels, predictions, id2label), loss };
+}
+
+/**
+ * Train dropout + Linear(hidden → labels) on fixed features with AdamW (no decay on the bias),
+ * the Trainer's learning-rate schedule and global-norm clipping. Every random choice (init,
+ * shuffles, dropout masks) comes from the seed, so a seed gives the same weights bit for bit.
+ */
+export function trainHead(
+  input: HeadTrainingInput,
+  args: TrainingArgs,
+  hooks: { progress?: ProgressFactory; log?: (line: string) => void } = {},
+): HeadTrainingResult {
+  const { train, validation, hiddenSize: h, id2label } = input;
+  const numLabels = id2label.length;
+  checkLabels(train.labels, numLabels);
+  checkLabels(validation.labels, numLabels);
+  const log = hooks.log ?? (() => {});
+
+  const head = ClassificationHead.init(h, numLabels, {
+    seed: streamSeed(args.seed, STREAM_INIT),
+    dropout: input.dropout,
+    initializerRange: input.initializerRange,
+  });
+  const optimizer = new AdamW(
+    [
+      { params: [head.kernel], weightDecay: args.weightDecay },
+      { params: [head.bias], weightDecay: 0 },
+    ],
+    { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon },
+  );
+
+  const n = train.rows;
+  const bs = args.perDeviceTrainBatchSize;
+  const stepsPerEpoch = Math.ceil(n / bs);
+  const totalSteps = stepsPerEpoch * args.numTrainEpochs;
+  const schedule = {
+    learningRate: args.learningRate,
+    warmupSteps: warmupStepsFor(totalSteps, args.warmupRatio, args.warmupSteps),
+    totalSteps,
+    type: args.lrSchedulerType,
+  };
+  const state: TrainerState = {
+    epoch: 0,
+    global_step: 0,
+    max_steps: totalSteps,
+    num_train_epochs: args.numTrainEpochs,
+    train_batch_size: bs,
+    logging_steps: args.loggingSteps,
+    log_history: [],
+    best_metric: null,
+    best_model_checkpoint: null,
+  };
+
+  const logEval = (epoch: number): LogEntry => {
+    const { report, loss } = evaluateHead(head, validation, id2label);
+    const entry: LogEntry = {
+      epoch: round4(epoch),
+      step: state.global_step,
+      eval_loss: loss,
+      eval_accuracy: report.accuracy,
+      eval_macro_f1: report.macroF1,
+      eval_macro_precision: report.macroPrecision,
+      eval_macro_recall: report.macroRecall,
+    };
+    state.log_history.push(entry);
+    if (state.best_metric === null || report.accuracy > state.best_metric) state.best_metric = report.accuracy;
+    return entry;
+  };
+
+  let lossSum = 0;
+  let window = { sum: 0, count: 0 };
+  let lastNorm = 0;
+  const flushLog = (epoch: number, lr: number) => {
+    if (window.count === 0) return;
+    state.log_history.push({ epoch: round4(epoch), step: state.global_step, loss: window.sum / window.count, grad_norm: lastNorm, learning_rate: lr });
+    window = { sum: 0, count: 0 };
+  };
+
+  const started = performance.now();
+  const bar = (hooks.progress ?? silentProgress)("training", totalSteps, "step");
+  for (let epoch = 0; epoch < args.numTrainEpochs; epoch++) {
+    const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+    const dropRng = new Rng(streamSeed(args.seed, STREAM_DROPOUT, epoch));
+    let lr = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const idx = order.slice(s * bs, (s + 1) * bs);
+      lr = learningRateAt(state.global_step, schedule);
+      const x = tf.tensor2d(gatherRows(train.data, h, idx), [idx.length, h]);
+      const y = tf.tensor1d(idx.map((i) => train.labels[i]), "int32");
+      const mask = head.dropout > 0 ? tf.tensor2d(dropoutMask(dropRng, idx.length, h, head.dropout), [idx.length, h]) : undefined;
+      const { value, grads } = tf.variableGrads(() => crossEntropy(head.logits(x, mask), y, numLabels), head.variables);
+      const loss = value.dataSync()[0];
+      tf.dispose([value, x, y, ...(mask ? [mask] : [])]);
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        optimizer.dispose();
+        throw new BertuneError(`the training loss became ${loss} at step ${state.global_step + 1}`, "lower --learning-rate, or check the data for broken rows");
+      }
+      const clipped = clipByGlobalNorm(grads, args.maxGradNorm);
+      optimizer.step(clipped.grads, lr);
+      tf.dispose(Object.values(clipped.grads));
+      lastNorm = clipped.norm;
+      state.global_step++;
+      state.epoch = state.global_step / stepsPerEpoch;
+      lossSum += loss;
+      window.sum += loss;
+      window.count++;
+      if (state.global_step % args.loggingSteps === 0) flushLog(state.epoch, lr);
+      if (typeof args.evalStrategy === "number" && state.global_step % args.evalStrategy === 0) logEval(state.epoch);
+      bar.tick(1, { epoch: round4(state.epoch), loss });
+    }
+    flushLog(epoch + 1, lr);
+    if (args.evalStrategy === "epoch") {
+      const e = logEval(epoch + 1);
+      log(`epoch ${epoch + 1}/${args.numTrainEpochs}: eval_loss ${e.eval_loss!.toFixed(4)}  eval_accuracy ${e.eval_accuracy!.toFixed(4)}`);
+    }
+  }
+  const trainRuntime = (performance.now() - started) / 1000;
+  bar.done();
+  optimizer.dispose();
+
+  const final = evaluateHead(head, validation, id2label);
+  return {
+    head,
+    state,
+    evalReport: final.report,
+    evalLoss: final.loss,
+    trainLoss: totalSteps ? lossSum / totalSteps : 0,
+    trainRuntime,
+    trainSamplesPerSecond: (n * args.numTrainEpochs) / Math.max(trainRuntime, 1e-9),
+  };
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it, beforeAll } from "vitest";
+import { resolveArgs } from "../src/train/args.js";
+import { tf, useBackend } from "../src/train/backend.js";
+import { evaluateHead, trainHead, type FeatureSplit } from "../src/train/head-trainer.js";
+import { AdamW, clipByGlobalNorm } from "../src/train/adamw.js";
+import { learningRateAt, warmupStepsFor } from "../src/train/schedule.js";
+import { Rng } from "../src/util/rng.js";
+
+/** Two Gaussian blobs far apart along a random direction: linearly separable by construction. */
+function separable(n: number, h: number, seed: number): FeatureSplit {
+  const rng = new Rng(seed);
+  const dir = Array.from({ length: h }, () => rng.normal());
+  const data = new Float32Array(n * h);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const y = i % 2;
+    labels.push(y);
+    for (let j = 0; j < h; j++) data[i * h + j] = (y ? 1 : -1) * dir[j] * 0.5 + rng.normal() * 0.1;
+  }
+  return { data, rows: n, labels };
+}
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+describe("head training on frozen features", () => {
+  const train = separable(200, 16, 1);
+  const validation = separable(60, 16, 2);
+  const input = { train, validation, hiddenSize: 16, id2label: ["neg", "pos"], dropout: 0.1, initializerRange: 0.02 };
+  const args = resolveArgs({ numTrainEpochs: 5, perDeviceTrainBatchSize: 16, loggingSteps: 13, learningRate: 1e-2 });
+
+  it("reaches 100% training accuracy on linearly separable features and the loss decreases", () => {
+    const r = trainHead(input, args);
+    const losses = r.state.log_history.filter((e) => e.loss !== undefined).map((e) => e.loss!);
+    expect(losses.length).toBeGreaterThan(3);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.5);
+    expect(evaluateHead(r.head, train, input.id2label).report.accuracy).toBe(1);
+    expect(r.evalReport.accuracy).toBe(1);
+    // One eval entry per epoch, at the right step.
+    const evals = r.state.log_history.filter((e) => e.eval_accuracy !== undefined);
+    expect(evals.map((e) => e.step)).toEqual([13, 26, 39, 52, 65]);
+    expect(r.state.global_step).toBe(65);
+    r.head.dispose();
+  });
+
+  it("gives the same weights bit for bit for the same seed, and different ones for another seed", () => {
+    const a = trainHead(input, args).head.toTensors();
+    const b = trainHead(input, args).head.toTensors();
+    const c = trainHead(input, { ...args, seed: 7 }).head.toTensors();
+    expect(Buffer.from(a["classifier.weight"].data.buffer).equals(Buffer.from(b["classifier.weight"].data.buffer))).toBe(true);
+    expect(Array.from(a["classifier.bias"].data)).toEqual(Array.from(b["classifier.bias"].data));
+    expect(Array.from(a["classifier.weight"].data)).not.toEqual(Array.from(c["classifier.weight"].data));
+  });
+
+  it("keeps tensor memory flat across training runs (no leaked tensors)", () => {
+    trainHead(input, args).head.dispose();
+    const before = tf.memory().numTensors;
+    trainHead(input, args).head.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("stops with the step number when the loss is not finite", () => {
+    const bad = { ...train, data: train.data.slice() };
+    bad.data[5] = Number.NaN;
+    expect(() => trainHead({ ...input, train: bad }, args)).toThrow(/loss became NaN at step \d+/);
+  });
+});
+
+describe("AdamW and clipping match torch", () => {
+  it("one AdamW step with decoupled weight decay equals the hand-computed torch update", () => {
+    const p = tf.variable(tf.tensor1d([1, -2]), true, "adamw-test-p");
+    const opt = new AdamW([{ params: [p], weightDecay: 0.1 }]);
+    opt.step({ [p.name]: tf.tensor1d([0.5, -0.25]) }, 0.01);
+    // torch: p *= 1 - lr*wd; m = 0.1 g; v = 0.001 g^2; p -= lr/(1-0.9) * m / (sqrt(v)/sqrt(1-0.999) + eps)
+    const expected = [1 * (1 - 0.001), -2 * (1 - 0.001)].map((x, i) => {
+      const g = [0.5, -0.25][i];
+      const m = 0.1 * g;
+      const v = 0.001 * g * g;
+      return x - (0.01 / 0.1) * (m / (Math.sqrt(v) / Math.sqrt(0.001) + 1e-8));
+    });
+    const got = Array.from(p.dataSync());
+    expect(got[0]).toBeCloseTo(expected[0], 6);
+    expect(got[1]).toBeCloseTo(expected[1], 6);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it("clips by global norm like clip_grad_norm_", () => {
+    const { grads, norm } = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
+    expect(norm).toBeCloseTo(5, 6);
+    expect(Array.from(grads.a.dataSync())[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
+    expect(Array.from(grads.b.dataSync())[1]).toBeCloseTo(4 / (5 + 1e-6), 6);
+  });
+});
+
+describe("learning-rate schedule", () => {
+  it("warms up linearly from 0 then decays linearly to 0, as get_linear_schedule_with_warmup", () => {
+    const o = { learningRate: 1, warmupSteps: 10, totalSteps: 110, type: "linear" as const };
+    expect(learningRateAt(0, o)).toBe(0);
+    expect(learningRateAt(5, o)).toBeCloseTo(0.5);
+    expect(learningRateAt(10, o)).toBe(1);
+    expect(learningRateAt(60, o)).toBeCloseTo(0.5);
+    expect(learningRateAt(110, o)).toBe(0);
+    expect(learningRateAt(60, { ...o, type: "cosine" })).toBeCloseTo(0.5);
+    expect(learningRateAt(35, { ...o, type: "cosine" })).toBeCloseTo(0.5 * (1 + Math.cos(Math.PI * 0.25)));
+    expect(learningRateAt(100, { ...o, type: "constant" })).toBe(1);
+    expect(warmupStepsFor(1000, 0.06)).toBe(60);
+    expect(warmupStepsFor(1000, 0.06, 7)).toBe(7);
+  });
+});
