@@ -174,7 +174,11 @@ export class Tokenizer {
 
   /** Tokenize a batch, truncating to maxLength and padding to the batch's longest sequence. */
   encodeBatch(texts: string[], textPairs: string[] | undefined, maxLength: number): EncodedBatch {
-    const rows = texts.map((t, i) => this.encodeOne(t, textPairs?.[i], maxLength));
+    return this.padBatch(texts.map((t, i) => this.encodeOne(t, textPairs?.[i], maxLength)));
+  }
+
+  /** Pad already-encoded examples to the longest of them. */
+  padBatch(rows: readonly { ids: number[]; typeIds: number[] }[]): EncodedBatch {
     const seqLen = rows.reduce((m, r) => Math.max(m, r.ids.length), 0);
     const pad = (values: number[], fill: number) => values.concat(new Array<number>(seqLen - values.length).fill(fill));
     return {
