@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import type { LoadDatasetOptions } from "../../data/types.js";
+import { choiceArg, numberArg } from "../common.js";
+
+export interface DatasetCliOptions {
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  validationRatio: number;
+  encoding: "utf8" | "latin1";
+  seed: number;
+}
+
+export function addDatasetOptions(cmd: Command): Command {
+  return cmd
+    .option("--text-column <name>", "column holding the text (default: detected: sentence, text, review, ...)")
+    .option("--text-pair-column <name>", "second text column for sentence-pair tasks (default: detected: sentence2, hypothesis, ...)")
+    .option("--label-column <name>", "column holding the label (default: detected: label, labels, class, ...)")
+    .option("--validation-ratio <r>", "share of train carved off as validation when the data has no validation split", numberArg("--validation-ratio"), 0.1)
+    .option("--encoding <enc>", "text encoding of data files: utf8 or latin1", choiceArg("--encoding", ["utf8", "latin1"] as const), "utf8");
+}
+
+export function datasetOptions(o: DatasetCliOptions): LoadDatasetOptions {
+  return {
+    textColumn: o.textColumn,
+    textPairColumn: o.textPairColumn,
+    labelColumn: o.labelColumn,
+    validationRatio: o.validationRatio,
+    encoding: o.encoding,
+    seed: o.seed,
+  };
+}
+
+/** The --dataset argument in a form that still means the same data from another folder. */
+export function datasetSpec(spec: string): string {
+  return existsSync(spec) ? resolve(spec) : spec;
+}

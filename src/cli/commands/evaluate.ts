@@ -1,0 +1,87 @@
+import { join } from "node:path";
+import { Command } from "commander";
+import { Classifier } from "../../classifier.js";
+import { loadDataset } from "../../data/dataset.js";
+import { BertuneError } from "../../errors.js";
+import { FeatureCache } from "../../features/cache.js";
+import { formatReport } from "../../metrics/format.js";
+import { evalResultsJson } from "../../run/eval-json.js";
+import { runDataset } from "../../run/training-args.js";
+import { writeJsonAtomic } from "../../util/atomic.js";
+import { action, addModelOptions, choiceArg, intArg, logger, numberArg, progressFactory, type ModelCliOptions } from "../common.js";
+import { datasetSpec } from "./dataset-options.js";
+
+interface EvaluateCliOptions extends ModelCliOptions {
+  dataset?: string;
+  split: "train" | "validation" | "test";
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  validationRatio?: number;
+  seed?: number;
+  encoding?: "utf8" | "latin1";
+  cacheDir?: string;
+  cache: boolean;
+  json?: boolean;
+  save: boolean;
+}
+
+const pick = <T>(explicit: T | undefined, stored: T | undefined) => (explicit !== undefined ? explicit : stored);
+
+export function evaluateCommand(): Command {
+  const cmd = new Command("evaluate")
+    .description("accuracy, macro precision/recall/F1, per-class scores and the confusion matrix of a trained run")
+    .argument("<run>", "run folder written by `bertune train --output`")
+    .option("-d, --dataset <name|path>", "data set to evaluate on (default: the one the run was trained on)")
+    .option("--split <split>", "train, validation or test", choiceArg("--split", ["train", "validation", "test"] as const), "validation")
+    .option("--text-column <name>", "text column (default: as in training for the same data set, else detected)")
+    .option("--text-pair-column <name>", "second text column (default: as in training, else detected)")
+    .option("--label-column <name>", "label column (default: as in training, else detected)")
+    .option("--validation-ratio <r>", "share carved off as validation when the data has none (default: as in training, else 0.1)", numberArg("--validation-ratio"))
+    .option("--seed <n>", "seed of the carved validation split (default: as in training, else 42)", intArg("--seed"))
+    .option("--encoding <enc>", "utf8 or latin1 (default: as in training, else utf8)", choiceArg("--encoding", ["utf8", "latin1"] as const))
+    .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
+    .option("--no-cache", "always run the encoder")
+    .option("--no-save", "do not write eval_<split>.json into the run folder")
+    .option("--json", "print the report as JSON instead of a table", false);
+  addModelOptions(cmd);
+  cmd.addHelpText("after", "\nExamples:\n  $ bertune evaluate runs/sst2\n  $ bertune evaluate runs/sst2 --dataset sst2 --split validation --json");
+  cmd.action(
+    action(async (runDir: string, o: EvaluateCliOptions) => {
+      const stored = runDataset(runDir);
+      const spec = o.dataset ?? stored.spec;
+      if (!spec) throw new BertuneError("no data set given and the run does not record one", "pass --dataset");
+      // The training options rebuild the same splits only for the same data set.
+      const same = stored.spec !== undefined && datasetSpec(spec) === stored.spec;
+      const s = same ? stored.options : {};
+      const dataset = await loadDataset(spec, {
+        textColumn: pick(o.textColumn, s.textColumn),
+        textPairColumn: pick(o.textPairColumn, s.textPairColumn),
+        labelColumn: pick(o.labelColumn, s.labelColumn),
+        validationRatio: pick(o.validationRatio, s.validationRatio),
+        seed: pick(o.seed, s.seed),
+        encoding: pick(o.encoding, s.encoding),
+      });
+      const classifier = await Classifier.load(runDir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
+      try {
+        const result = await classifier.evaluate(dataset, {
+          split: o.split,
+          featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
+          progress: progressFactory(o.quiet || o.json),
+        });
+        const json = {
+          run: classifier.run.dir,
+          dataset: dataset.name,
+          ...evalResultsJson(result.report, result.loss, undefined, result.split),
+          report: result.report,
+        };
+        if (o.save) writeJsonAtomic(join(classifier.run.dir, `eval_${dataset.name}_${result.split}.json`), json);
+        if (o.json) process.stdout.write(JSON.stringify(json) + "\n");
+        else process.stdout.write(formatReport(result.report, { title: `${dataset.name} ${result.split} (${result.report.numExamples} examples), loss ${result.loss.toFixed(4)}` }) + "\n");
+      } finally {
+        await classifier.close();
+      }
+    }),
+  );
+  return cmd;
+}

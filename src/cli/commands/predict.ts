@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { Classifier, type Prediction } from "../../classifier.js";
+import { BertuneError } from "../../errors.js";
+import { action, addModelOptions, logger, type ModelCliOptions } from "../common.js";
+
+interface PredictCliOptions extends ModelCliOptions {
+  file?: string;
+  json?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function lines(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+function formatPrediction(p: Prediction): string {
+  const probs = Object.entries(p.probabilities).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
+  return `${p.label}\t${p.score.toFixed(4)}\t${probs}\t${p.text}`;
+}
+
+export function predictCommand(): Command {
+  const cmd = new Command("predict")
+    .description("classify texts with a trained run: label, score and the probability of every label")
+    .argument("<run>", "run folder written by `bertune train --output`")
+    .argument("[texts...]", "texts to classify (default: one per line from --file or standard input)")
+    .option("-f, --file <path>", "read texts from a file, one per line (- for standard input)")
+    .option("--json", "print one JSON object per text", false);
+  addModelOptions(cmd);
+  cmd.addHelpText(
+    "after",
+    '\nExamples:\n  $ bertune predict runs/sst2 "a gripping, beautifully acted film"\n  $ cat reviews.txt | bertune predict runs/sst2 --json',
+  );
+  cmd.action(
+    action(async (runDir: string, texts: string[], o: PredictCliOptions) => {
+      let inputs = texts;
+      if (o.file) {
+        let content: string;
+        try {
+          content = o.file === "-" ? await readStdin() : readFileSync(o.file, "utf8");
+        } catch {
+          throw new BertuneError(`cannot read ${o.file}`, "check the path");
+        }
+        inputs = inputs.concat(lines(content));
+      } else if (inputs.length === 0) {
+        if (process.stdin.isTTY) throw new BertuneError("no texts to classify", 'pass texts as arguments, --file FILE, or pipe them in: echo "great film" | bertune predict RUN');
+        inputs = lines(await readStdin());
+      }
+      if (inputs.length === 0) throw new BertuneError("no texts to classify", "the input was empty");
+      const classifier = await Classifier.load(runDir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
+      try {
+        const predictions = await classifier.predict(inputs);
+        for (const p of predictions) process.stdout.write((o.json ? JSON.stringify(p) : formatPrediction(p)) + "\n");
+      } finally {
+        await classifier.close();
+      }
+    }),
+  );
+  return cmd;
+}

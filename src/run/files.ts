@@ -1,0 +1,28 @@
+/** The files of a run folder, named as the Hugging Face Trainer names them. */
+export const RUN_FILES = {
+  config: "config.json",
+  weights: "model.safetensors",
+  trainingArgs: "training_args.json",
+  trainerState: "trainer_state.json",
+  evalResults: "eval_results.json",
+  trainResults: "train_results.json",
+  evalReport: "eval_report.json",
+} as const;
+
+/** What bertune adds to config.json so a run can be reloaded: the base encoder and how its output was pooled. */
+export interface RunConfig {
+  architectures: string[];
+  model_type: string;
+  hidden_size: number;
+  id2label: Record<string, string>;
+  label2id: Record<string, number>;
+  problem_type: "single_label_classification";
+  base_model: string;
+  base_model_revision: string;
+  pooling: string;
+  max_length: number;
+  bertune_mode: "frozen";
+  /** Where the ONNX export of the base model came from, when not the base repo itself. */
+  onnx_from?: { id: string; revision: string };
+  [key: string]: unknown;
+}

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { readSafetensors } from "../bert/safetensors.js";
+import { BertuneError } from "../errors.js";
+import { ClassificationHead } from "../train/head.js";
+import { RUN_FILES, type RunConfig } from "./files.js";
+
+/** A run folder read back: its config, label names and trained head. */
+export interface TrainedRun {
+  dir: string;
+  config: RunConfig;
+  id2label: string[];
+  head: ClassificationHead;
+}
+
+function readRunConfig(path: string): RunConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new BertuneError(`config.json in the run folder is not valid JSON: ${path}`, "the run is damaged: train it again");
+  }
+  const c = raw as Partial<RunConfig>;
+  if (!c || typeof c !== "object" || typeof c.base_model !== "string" || !c.id2label || typeof c.hidden_size !== "number") {
+    throw new BertuneError(`${path} is not a bertune run config (no base_model, id2label or hidden_size)`, "point at a folder written by `bertune train --output`");
+  }
+  return c as RunConfig;
+}
+
+/** id2label from config.json ({"0": "neg", ...}) as an array, checking the ids are 0..K-1. */
+function labelsOf(config: RunConfig, path: string): string[] {
+  const entries = Object.entries(config.id2label);
+  const labels: string[] = [];
+  for (const [k, v] of entries) {
+    const i = Number(k);
+    if (!Number.isInteger(i) || i < 0 || i >= entries.length) {
+      throw new BertuneError(`${path}: id2label has an id "${k}" outside 0..${entries.length - 1}`, "the run config is damaged");
+    }
+    labels[i] = String(v);
+  }
+  return labels;
+}
+
+export function readRun(dir: string): TrainedRun {
+  const abs = resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+    throw new BertuneError(`no run folder at ${abs}`, "give the folder passed to `bertune train --output`");
+  }
+  const configPath = join(abs, RUN_FILES.config);
+  const weightsPath = join(abs, RUN_FILES.weights);
+  for (const p of [configPath, weightsPath]) {
+    if (!existsSync(p)) throw new BertuneError(`the run folder ${abs} has no ${p.slice(abs.length + 1)}`, "training did not finish: train again");
+  }
+  const config = readRunConfig(configPath);
+  const id2label = labelsOf(config, configPath);
+  const head = ClassificationHead.fromSafetensors(readSafetensors(weightsPath), config.hidden_size, id2label.length);
+  return { dir: abs, config, id2label, head };
+}
