@@ -1,0 +1,121 @@
+import { BertuneError } from "../errors.js";
+import { sha256 } from "../util/hash.js";
+import { checkColumns, resolveColumns, type ColumnChoice, type ColumnRequest } from "./columns.js";
+import { normalizeEncoding } from "./decode.js";
+import { encodeLabels, type RawLabel } from "./labels.js";
+import { readTable } from "./readers.js";
+import { resolveSource } from "./sources.js";
+import { carveValidation, checkRatio, checkSeed } from "./split.js";
+import { where, type Table } from "./table.js";
+import type { Example, LoadDatasetOptions, LoadedDataset, SplitName } from "./types.js";
+
+interface RawExample {
+  text: string;
+  textPair?: string;
+  label: RawLabel;
+}
+
+function textValue(table: Table, value: unknown, line: number, column: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new BertuneError(
+    `${where(table, line)}: the text column "${column}" is ${value === null || value === undefined ? "missing" : "not a string"}.`,
+    "Every example needs its text; remove incomplete rows or pick another column with --text-column.",
+  );
+}
+
+function rawExamples(table: Table, columns: ColumnChoice): RawExample[] {
+  return table.rows.map(({ values, line }) => {
+    const ex: RawExample = {
+      text: textValue(table, values[columns.text], line, columns.text),
+      label: { value: values[columns.label], where: where(table, line) },
+    };
+    if (columns.textPair !== undefined) ex.textPair = textValue(table, values[columns.textPair], line, columns.textPair);
+    return ex;
+  });
+}
+
+/**
+ * Loads a data set for text classification: a built-in name (see datasets/registry.json), a data file
+ * (.tsv, .csv, .jsonl, .json, .txt; loaded as train) or a folder of split files. Validation is carved
+ * from train (seeded) when the data has none.
+ */
+export async function loadDataset(spec: string, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
+  const encoding = normalizeEncoding(options.encoding);
+  const ratio = options.validationRatio ?? 0.1;
+  const seed = options.seed ?? 42;
+  checkRatio(ratio);
+  checkSeed(seed);
+
+  const src = await resolveSource(spec);
+  const tables: Partial<Record<SplitName, Table>> = {};
+  const fileHashes: { split: SplitName; sha256: string }[] = [];
+  for (const file of src.files) {
+    const { bytes, table } = await readTable(file.path, file.display, encoding);
+    if (table.rows.length === 0) {
+      throw new BertuneError(`${file.display} holds no examples.`, "A data file needs at least one example (after the header line, for CSV/TSV).");
+    }
+    tables[file.split] = table;
+    fileHashes.push({ split: file.split, sha256: sha256(bytes) });
+  }
+  const train = tables.train!;
+
+  const request: ColumnRequest = { ...src.builtin?.entry.columns };
+  if (options.textColumn !== undefined) {
+    request.text = options.textColumn;
+    if (options.textPairColumn === undefined) delete request.textPair;
+  }
+  if (options.textPairColumn !== undefined) request.textPair = options.textPairColumn;
+  if (options.labelColumn !== undefined) request.label = options.labelColumn;
+  const columns = resolveColumns(train, request);
+  for (const split of ["validation", "test"] as const) {
+    const t = tables[split];
+    if (t !== undefined) checkColumns(t, columns, train.file);
+  }
+
+  const raw = {
+    train: rawExamples(train, columns),
+    validation: tables.validation && rawExamples(tables.validation, columns),
+    test: tables.test && rawExamples(tables.test, columns),
+  };
+  const labels = encodeLabels(
+    src.name,
+    {
+      train: raw.train.map((e) => e.label),
+      validation: raw.validation?.map((e) => e.label),
+      test: raw.test?.map((e) => e.label),
+    },
+    // The registry's names describe its own label column; another column gets its labels inferred.
+    src.builtin !== undefined && columns.label === src.builtin.entry.columns.label ? src.builtin.entry.id2label : undefined,
+  );
+  const toExamples = (rows: RawExample[], ids: number[]): Example[] =>
+    rows.map((r, k) => (r.textPair !== undefined ? { text: r.text, textPair: r.textPair, label: ids[k] } : { text: r.text, label: ids[k] }));
+
+  const trainAll = toExamples(raw.train, labels.ids.train);
+  const carved = raw.validation === undefined;
+  const { train: trainSplit, validation } = carved
+    ? carveValidation(trainAll, ratio, seed)
+    : { train: trainAll, validation: toExamples(raw.validation!, labels.ids.validation!) };
+  const test = raw.test && toExamples(raw.test, labels.ids.test!);
+
+  const contentHash = sha256(
+    JSON.stringify({
+      v: 1,
+      files: fileHashes,
+      encoding,
+      columns,
+      id2label: labels.id2label,
+      carve: carved ? { ratio, seed } : null,
+    }),
+  );
+
+  return {
+    name: src.name,
+    source: src.source,
+    contentHash,
+    splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
+    validationSource: carved ? "carved" : "file",
+    id2label: labels.id2label,
+    columns,
+  };
+}
