@@ -44,8 +44,8 @@ export class Classifier {
   ) {}
 
   static async load(runDir: string, o: ClassifierOptions = {}): Promise<Classifier> {
-    const run = readRun(runDir);
     await useBackend(o.device ?? "auto");
+    const run = readRun(runDir);
     const c = run.config;
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
     const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision });

@@ -41,11 +41,17 @@ function labelsOf(config: RunConfig, path: string): string[] {
   return labels;
 }
 
-export function readRun(dir: string): TrainedRun {
+/** The absolute path of an existing run folder, or a clear error. */
+export function runDir(dir: string): string {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
     throw new BertuneError(`no run folder at ${abs}`, "give the folder passed to `bertune train --output`");
   }
+  return abs;
+}
+
+export function readRun(dir: string): TrainedRun {
+  const abs = runDir(dir);
   const configPath = join(abs, RUN_FILES.config);
   const weightsPath = join(abs, RUN_FILES.weights);
   for (const p of [configPath, weightsPath]) {

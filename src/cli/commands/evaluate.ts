@@ -6,6 +6,7 @@ import { BertuneError } from "../../errors.js";
 import { FeatureCache } from "../../features/cache.js";
 import { formatReport } from "../../metrics/format.js";
 import { evalResultsJson } from "../../run/eval-json.js";
+import { runDir } from "../../run/load.js";
 import { runDataset } from "../../run/training-args.js";
 import { writeJsonAtomic } from "../../util/atomic.js";
 import { action, addModelOptions, choiceArg, intArg, logger, numberArg, progressFactory, type ModelCliOptions } from "../common.js";
@@ -47,8 +48,9 @@ export function evaluateCommand(): Command {
   addModelOptions(cmd);
   cmd.addHelpText("after", "\nExamples:\n  $ bertune evaluate runs/sst2\n  $ bertune evaluate runs/sst2 --dataset sst2 --split validation --json");
   cmd.action(
-    action(async (runDir: string, o: EvaluateCliOptions) => {
-      const stored = runDataset(runDir);
+    action(async (runArg: string, o: EvaluateCliOptions) => {
+      const dir = runDir(runArg);
+      const stored = runDataset(dir);
       const spec = o.dataset ?? stored.spec;
       if (!spec) throw new BertuneError("no data set given and the run does not record one", "pass --dataset");
       // The training options rebuild the same splits only for the same data set.
@@ -62,7 +64,7 @@ export function evaluateCommand(): Command {
         seed: pick(o.seed, s.seed),
         encoding: pick(o.encoding, s.encoding),
       });
-      const classifier = await Classifier.load(runDir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
+      const classifier = await Classifier.load(dir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
       try {
         const result = await classifier.evaluate(dataset, {
           split: o.split,
