@@ -1,0 +1,25 @@
+/**
+ * bertune: fine-tune BERT-family encoders for text classification on Node.js.
+ * The library behind the CLI: every command is one of these calls.
+ */
+export { loadModel, FROZEN_FILES, type LoadedModel, type LoadModelOptions } from "./model.js";
+export { loadDataset } from "./data/dataset.js";
+export { builtinDatasetNames } from "./data/registry.js";
+export type { Example, DatasetSplits, LoadedDataset, LoadDatasetOptions } from "./data/types.js";
+export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
+export { DEFAULT_ARGS, FROZEN_DEFAULT_LEARNING_RATE, resolveArgs, type TrainingArgs, type EvalStrategy } from "./train/args.js";
+export type { LogEntry, TrainerState } from "./train/head-trainer.js";
+export { saveRun } from "./run/save.js";
+export { readRun, type TrainedRun } from "./run/load.js";
+export { Classifier, evaluate, predict, type Prediction, type EvaluationResult, type EvaluateOptions, type ClassifierOptions } from "./classifier.js";
+export { classificationReport, type ClassificationReport, type ClassMetrics } from "./metrics/classification.js";
+export { formatReport } from "./metrics/format.js";
+export { Tokenizer, type EncodedBatch } from "./tokenizer/tokenizer.js";
+export { OnnxEncoder, type Pooling } from "./bert/onnx-encoder.js";
+export { readBertConfig, type BertConfig } from "./bert/config.js";
+export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, tensorToFloat32 } from "./bert/safetensors.js";
+export { FeatureCache, bertuneCacheDir } from "./features/cache.js";
+export { resolveModel, type ResolveOptions, type ResolvedModel } from "./hub/resolve.js";
+export { hubCacheDir } from "./hub/cache.js";
+export { BertuneError } from "./errors.js";
+export type { ProgressFactory, ProgressSink } from "./util/progress.js";
