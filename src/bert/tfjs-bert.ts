@@ -1,0 +1,273 @@
+import { BertuneError } from "../errors.js";
+import { tf } from "../train/backend.js";
+import { Rng } from "../util/rng.js";
+import type { BertConfig } from "./config.js";
+import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
+
+/** Integer inputs of one batch, [batch, seq]. */
+export interface BertInputs {
+  inputIds: tf.Tensor2D;
+  tokenTypeIds: tf.Tensor2D;
+  attentionMask: tf.Tensor2D;
+}
+
+export interface BertOutputs {
+  lastHiddenState: tf.Tensor3D;
+  poolerOutput: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  /** Training mode: dropout is applied, with masks drawn from this seed. */
+  dropoutSeed?: number;
+}
+
+/** Parameter names and shapes of a BertModel, as in Hugging Face's state dict (without the "bert." prefix). */
+export function bertParameterShapes(c: BertConfig): Map<string, number[]> {
+  const h = c.hidden_size;
+  const shapes = new Map<string, number[]>([
+    ["embeddings.word_embeddings.weight", [c.vocab_size, h]],
+    ["embeddings.position_embeddings.weight", [c.max_position_embeddings, h]],
+    ["embeddings.token_type_embeddings.weight", [c.type_vocab_size, h]],
+    ["embeddings.LayerNorm.weight", [h]],
+    ["embeddings.LayerNorm.bias", [h]],
+  ]);
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const p = `encoder.layer.${l}`;
+    for (const m of ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"]) {
+      shapes.set(`${p}.${m}.weight`, [h, h]);
+      shapes.set(`${p}.${m}.bias`, [h]);
+    }
+    shapes.set(`${p}.attention.output.LayerNorm.weight`, [h]);
+    shapes.set(`${p}.attention.output.LayerNorm.bias`, [h]);
+    shapes.set(`${p}.intermediate.dense.weight`, [c.intermediate_size, h]);
+    shapes.set(`${p}.intermediate.dense.bias`, [c.intermediate_size]);
+    shapes.set(`${p}.output.dense.weight`, [h, c.intermediate_size]);
+    shapes.set(`${p}.output.dense.bias`, [h]);
+    shapes.set(`${p}.output.LayerNorm.weight`, [h]);
+    shapes.set(`${p}.output.LayerNorm.bias`, [h]);
+  }
+  shapes.set("pooler.dense.weight", [h, h]);
+  shapes.set("pooler.dense.bias", [h]);
+  return shapes;
+}
+
+/** Which part of the network a parameter belongs to: "embeddings", a layer index, or "pooler". */
+export function parameterGroup(name: string): "embeddings" | "pooler" | number {
+  if (name.startsWith("embeddings.")) return "embeddings";
+  if (name.startsWith("pooler.")) return "pooler";
+  const m = /^encoder\.layer\.(\d+)\./.exec(name);
+  if (!m) throw new Error(`not a BertModel parameter: ${name}`);
+  return Number(m[1]);
+}
+
+/** Parameters that the Hugging Face Trainer exempts from weight decay: biases and LayerNorm weights. */
+export function isNoDecay(name: string): boolean {
+  return name.endsWith(".bias") || name.includes("LayerNorm");
+}
+
+/** Old checkpoints name LayerNorm parameters gamma/beta; map them to weight/bias. */
+function legacyName(name: string): string {
+  return name.replace(/LayerNorm\.gamma$/, "LayerNorm.weight").replace(/LayerNorm\.beta$/, "LayerNorm.bias");
+}
+
+const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  // The exact GELU of BertModel ("gelu"): x · Φ(x) with the error function.
+  gelu: (x) => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5),
+  gelu_new: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
+  gelu_pytorch_tanh: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
+  relu: (x) => tf.relu(x),
+  silu: (x) => x.mul(tf.sigmoid(x)),
+  swish: (x) => x.mul(tf.sigmoid(x)),
+  tanh: (x) => tf.tanh(x),
+};
+
+/**
+ * Row lookup in an embedding table whose gradient is the dense scatter-add PyTorch's
+ * nn.Embedding produces. tf.gather's own gradient needs the UnsortedSegmentSum kernel, which
+ * the wasm backend lacks; where the backend has it, it is used, else the sum is done in JS.
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const [rows, dim] = table.shape;
+  const op = tf.customGrad(((t: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([i]);
+    return {
+      value: tf.gather(t, i),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = (Array.isArray(dy) ? dy[0] : dy).reshape([-1, dim]);
+        const flat = saved[0].reshape([-1]);
+        if (tf.getKernel("UnsortedSegmentSum", tf.getBackend())) {
+          return [tf.unsortedSegmentSum(g, flat as tf.Tensor1D, rows), tf.zerosLike(saved[0])];
+        }
+        const gv = g.dataSync();
+        const iv = flat.dataSync();
+        const out = new Float32Array(rows * dim);
+        for (let r = 0; r < iv.length; r++) {
+          const base = iv[r] * dim;
+          for (let j = 0; j < dim; j++) out[base + j] += gv[r * dim + j];
+        }
+        return [tf.tensor2d(out, [rows, dim]), tf.zerosLike(saved[0])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(table, ids);
+}
+
+let nextModelId = 0;
+
+/**
+ * Hugging Face's BertModel in TensorFlow.js: embeddings, post-LayerNorm self-attention
+ * layers with the additive padding mask, feed-forward with the configured activation, and
+ * the tanh pooler. Weights are tf.Variables keyed by their Hugging Face names, kept in
+ * PyTorch's [out, in] layout (matmuls transpose on the fly) so loading and saving copy nothing.
+ */
+export class TfBertModel {
+  readonly params = new Map<string, tf.Variable>();
+  private readonly act: (x: tf.Tensor) => tf.Tensor;
+  private readonly uid = nextModelId++;
+
+  private constructor(
+    readonly config: BertConfig,
+    values: Map<string, Float32Array>,
+  ) {
+    const act = ACTIVATIONS[config.hidden_act];
+    if (!act) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+    this.act = act;
+    for (const [name, shape] of bertParameterShapes(config)) {
+      const t = tf.tensor(values.get(name)!, shape, "float32");
+      this.params.set(name, tf.variable(t, true, `bert${this.uid}/${name}`));
+      t.dispose();
+    }
+  }
+
+  /** Load the BertModel weights of a Hugging Face safetensors file (with or without the "bert." prefix). */
+  static fromSafetensors(file: SafetensorsFile, config: BertConfig): TfBertModel {
+    const names = new Map<string, string>();
+    for (const stored of file.tensors.keys()) {
+      const bare = legacyName(stored.startsWith("bert.") ? stored.slice(5) : stored);
+      names.set(bare, stored);
+    }
+    const values = new Map<string, Float32Array>();
+    for (const [name, shape] of bertParameterShapes(config)) {
+      const stored = names.get(name);
+      if (!stored) {
+        throw new BertuneError(
+          `${file.source ?? "model.safetensors"} has no tensor "${name}" (nor "bert.${name}")`,
+          "the weights do not belong to a BERT model with this config.json",
+        );
+      }
+      expectTensor(file, stored, shape);
+      values.set(name, tensorToFloat32(file, stored));
+    }
+    return new TfBertModel(config, values);
+  }
+
+  /** Random weights as BertPreTrainedModel._init_weights: N(0, initializer_range²), zero biases, unit LayerNorm, zero padding row. */
+  static random(config: BertConfig, seed: number): TfBertModel {
+    const rng = new Rng(seed);
+    const values = new Map<string, Float32Array>();
+    for (const [name, shape] of bertParameterShapes(config)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const v = new Float32Array(size);
+      if (name.includes("LayerNorm.weight")) v.fill(1);
+      else if (!name.endsWith(".bias")) {
+        for (let i = 0; i < size; i++) {
+          // Truncated at 2 std, as trunc_normal_ in recent transformers.
+          let x: number;
+          do x = rng.normal();
+          while (Math.abs(x) > 2);
+          v[i] = x * config.initializer_range;
+        }
+        if (name === "embeddings.word_embeddings.weight" && config.pad_token_id >= 0 && config.pad_token_id < shape[0]) {
+          v.fill(0, config.pad_token_id * shape[1], (config.pad_token_id + 1) * shape[1]);
+        }
+      }
+      values.set(name, v);
+    }
+    return new TfBertModel(config, values);
+  }
+
+  p(name: string): tf.Variable {
+    return this.params.get(name)!;
+  }
+
+  /** x [.., in] · Wᵀ + b with PyTorch's [out, in] weight. */
+  private linear(x: tf.Tensor, prefix: string): tf.Tensor {
+    const w = this.p(`${prefix}.weight`);
+    const shape = x.shape;
+    const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
+    const y = tf.matMul(x2, w as tf.Tensor2D, false, true).add(this.p(`${prefix}.bias`));
+    return y.reshape([...shape.slice(0, -1), w.shape[0]]);
+  }
+
+  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return x.sub(mean).div(variance.add(this.config.layer_norm_eps).sqrt()).mul(this.p(`${prefix}.weight`)).add(this.p(`${prefix}.bias`));
+  }
+
+  private dropout(x: tf.Tensor, rate: number, seeds: { next(): number } | undefined): tf.Tensor {
+    return seeds && rate > 0 ? tf.dropout(x, rate, undefined, seeds.next()) : x;
+  }
+
+  /** The encoder's forward pass. Without a dropout seed it runs in eval mode. */
+  forward(inputs: BertInputs, o: ForwardOptions = {}): BertOutputs {
+    const c = this.config;
+    const [b, s] = inputs.inputIds.shape;
+    if (s > c.max_position_embeddings) {
+      throw new BertuneError(`a sequence of ${s} tokens exceeds the model's ${c.max_position_embeddings} positions`, `use --max-length ${c.max_position_embeddings} or less`);
+    }
+    const h = c.hidden_size;
+    const nh = c.num_attention_heads;
+    const dh = h / nh;
+    const seedRng = o.dropoutSeed === undefined ? undefined : new Rng(o.dropoutSeed);
+    const seeds = seedRng && { next: () => Math.floor(seedRng.next() * 2 ** 31) };
+    const hp = c.hidden_dropout_prob;
+
+    // Positions 0..s-1 are the first s rows: a slice, whose gradient every backend has.
+    let x = embeddingLookup(this.p("embeddings.word_embeddings.weight") as tf.Tensor2D, inputs.inputIds)
+      .add(this.p("embeddings.position_embeddings.weight").slice([0, 0], [s, h]).expandDims(0))
+      .add(embeddingLookup(this.p("embeddings.token_type_embeddings.weight") as tf.Tensor2D, inputs.tokenTypeIds));
+    x = this.dropout(this.layerNorm(x, "embeddings.LayerNorm"), hp, seeds);
+
+    // Additive mask [b, 1, 1, s]: 0 for real tokens, a very large negative number for padding.
+    const maskAdd = tf.sub(1, inputs.attentionMask.toFloat()).mul(-1e9).reshape([b, 1, 1, s]);
+    const heads = (t: tf.Tensor) => t.reshape([b, s, nh, dh]).transpose([0, 2, 1, 3]);
+    for (let l = 0; l < c.num_hidden_layers; l++) {
+      const p = `encoder.layer.${l}`;
+      const q = heads(this.linear(x, `${p}.attention.self.query`)) as tf.Tensor4D;
+      const k = heads(this.linear(x, `${p}.attention.self.key`)) as tf.Tensor4D;
+      const v = heads(this.linear(x, `${p}.attention.self.value`)) as tf.Tensor4D;
+      const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(dh)).add(maskAdd);
+      const probs = this.dropout(tf.softmax(scores, -1), c.attention_probs_dropout_prob, seeds) as tf.Tensor4D;
+      const context = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([b, s, h]);
+      const attnOut = this.dropout(this.linear(context, `${p}.attention.output.dense`), hp, seeds);
+      x = this.layerNorm(attnOut.add(x), `${p}.attention.output.LayerNorm`);
+      const inter = this.act(this.linear(x, `${p}.intermediate.dense`));
+      const out = this.dropout(this.linear(inter, `${p}.output.dense`), hp, seeds);
+      x = this.layerNorm(out.add(x), `${p}.output.LayerNorm`);
+    }
+    const first = x.slice([0, 0, 0], [b, 1, h]).reshape([b, h]);
+    const pooled = tf.tanh(this.linear(first, "pooler.dense")) as tf.Tensor2D;
+    return { lastHiddenState: x as tf.Tensor3D, poolerOutput: pooled };
+  }
+
+  /** The weights in Hugging Face names (with a prefix such as "bert."), for safetensors. */
+  toTensors(prefix = ""): Record<string, TensorToWrite> {
+    const out: Record<string, TensorToWrite> = {};
+    for (const [name, v] of this.params) out[`${prefix}${name}`] = { dtype: "F32", shape: v.shape, data: new Float32Array(v.dataSync()) };
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
+
+/** Pool [b, s, h] hidden states as the head expects: the pooler, the [CLS] row, or the masked mean. */
+export function poolTensor(out: BertOutputs, attentionMask: tf.Tensor2D, pooling: "pooler" | "cls" | "mean"): tf.Tensor2D {
+  if (pooling === "pooler") return out.poolerOutput;
+  const [b, , h] = out.lastHiddenState.shape;
+  if (pooling === "cls") return out.lastHiddenState.slice([0, 0, 0], [b, 1, h]).reshape([b, h]);
+  const m = attentionMask.toFloat().expandDims(2);
+  return out.lastHiddenState.mul(m).sum(1).div(m.sum(1).maximum(1e-9)) as tf.Tensor2D;
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readBertConfig } from "../src/bert/config.js";
+import { readSafetensors } from "../src/bert/safetensors.js";
+import { batchTensors, BertClassifier } from "../src/bert/sequence-classifier.js";
+import { isNoDecay, poolTensor, TfBertModel } from "../src/bert/tfjs-bert.js";
+import { AdamW, clipByGlobalNorm } from "../src/train/adamw.js";
+import { tf, useBackend } from "../src/train/backend.js";
+import { ClassificationHead, crossEntropy } from "../src/train/head.js";
+import { TINY_MODEL } from "./helpers/fixtures.js";
+
+const ref = JSON.parse(readFileSync(join(TINY_MODEL, "reference.json"), "utf8"));
+const config = readBertConfig(join(TINY_MODEL, "config.json"));
+
+const refBatch = () =>
+  batchTensors({ inputIds: ref.encoder.input_ids, tokenTypeIds: ref.encoder.token_type_ids, attentionMask: ref.encoder.attention_mask });
+
+function maxAbsDiff(actual: ArrayLike<number>, expected: number[]): number {
+  let m = 0;
+  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(actual[i] - expected[i]));
+  return m;
+}
+
+describe("BertModel in tensorflow.js with weights converted from safetensors", () => {
+  let bert: TfBertModel;
+  beforeAll(async () => {
+    await useBackend("wasm");
+    bert = TfBertModel.fromSafetensors(readSafetensors(join(TINY_MODEL, "model.safetensors")), config);
+  });
+  afterAll(() => bert.dispose());
+
+  it("matches PyTorch's pooler_output, cls_hidden, mean_pooled and last_hidden_state within 1e-5", () => {
+    const inputs = refBatch();
+    const out = bert.forward(inputs);
+    expect(maxAbsDiff(out.poolerOutput.dataSync(), ref.encoder.pooler_output.flat())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(poolTensor(out, inputs.attentionMask, "cls").dataSync(), ref.encoder.cls_hidden.flat())).toBeLessThan(1e-5);
+    expect(maxAbsDiff(poolTensor(out, inputs.attentionMask, "mean").dataSync(), ref.encoder.mean_pooled.flat())).toBeLessThan(1e-5);
+    const last = out.lastHiddenState;
+    expect(maxAbsDiff(last.slice([0, 1, 0], [1, 1, 32]).dataSync(), ref.encoder.last_hidden_state_first_row)).toBeLessThan(1e-5);
+    // The sum covers padded positions too, as PyTorch computed it.
+    expect(Math.abs(last.abs().sum().dataSync()[0] - ref.encoder.last_hidden_state_sum_abs)).toBeLessThan(1e-5 * ref.encoder.last_hidden_state_sum_abs);
+  });
+
+  // The reference step ran with dropout 0, i.e. the forward pass of eval mode.
+  it("reproduces one BertForSequenceClassification training step: loss, gradient norm, logits after AdamW", () => {
+    const step = ref.classifier_step;
+    const head = ClassificationHead.fromTorchLayout(Float32Array.from(step.classifier_init.weight.flat()), Float32Array.from(step.classifier_init.bias), 32, 2, 0);
+    const model = new BertClassifier(TfBertModel.fromSafetensors(readSafetensors(join(TINY_MODEL, "model.safetensors")), config), head);
+    const inputs = refBatch();
+    const labels = tf.tensor1d(step.labels, "int32");
+    const logitsBefore = model.logits(inputs);
+    expect(maxAbsDiff(logitsBefore.dataSync(), step.logits_before.flat())).toBeLessThan(1e-4);
+
+    const vars = model.namedVariables();
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(inputs), labels, 2), [...vars.values()]);
+    expect(Math.abs(value.dataSync()[0] - step.loss)).toBeLessThan(1e-4);
+    const clipped = clipByGlobalNorm(grads, step.max_grad_norm);
+    expect(Math.abs(clipped.norm - step.grad_norm_before_clip)).toBeLessThan(1e-4);
+
+    const o = step.optimizer;
+    const named = [...vars.entries()];
+    const opt = new AdamW(
+      [
+        { params: named.filter(([n]) => !isNoDecay(n)).map(([, v]) => v), weightDecay: o.weight_decay },
+        { params: named.filter(([n]) => isNoDecay(n)).map(([, v]) => v), weightDecay: 0 },
+      ],
+      { beta1: o.betas[0], beta2: o.betas[1], epsilon: o.eps },
+    );
+    opt.step(clipped.grads, o.lr);
+    expect(maxAbsDiff(model.logits(inputs).dataSync(), step.logits_after_one_step.flat())).toBeLessThan(1e-4);
+    opt.dispose();
+    model.dispose();
+  });
+});
