@@ -1,4 +1,9 @@
+import { join } from "node:path";
+import { readBertConfig } from "./bert/config.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
+import { readSafetensors } from "./bert/safetensors.js";
+import { BertClassifier, classifierLogits } from "./bert/sequence-classifier.js";
+import { TfBertModel } from "./bert/tfjs-bert.js";
 import type { Example, LoadedDataset } from "./data/types.js";
 import { BertuneError } from "./errors.js";
 import { FeatureCache } from "./features/cache.js";
@@ -6,7 +11,9 @@ import { extractFeatures, type TextInput } from "./features/extract.js";
 import { frozenFeatures } from "./features/frozen.js";
 import { classificationReport, type ClassificationReport } from "./metrics/classification.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./model.js";
+import { RUN_FILES } from "./run/files.js";
 import { readRun, type TrainedRun } from "./run/load.js";
+import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { useBackend, type Device } from "./train/backend.js";
 import { headLogits, scoreLogits, softmaxRows } from "./train/head.js";
 import type { ProgressFactory } from "./util/progress.js";
@@ -36,17 +43,66 @@ export interface EvaluationResult {
   report: ClassificationReport;
 }
 
-/** A trained run with its base encoder loaded: the object behind `evaluate` and `predict`. */
+/** Turns examples into logits: the frozen ONNX encoder + head, or the fine-tuned tfjs model. */
+interface Engine {
+  logits(inputs: readonly TextInput[], cacheKey?: { datasetHash: string; split: string; cache: FeatureCache | false; progress?: ProgressFactory }): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+class FrozenEngine implements Engine {
+  constructor(
+    private readonly run: TrainedRun,
+    readonly model: LoadedModel,
+  ) {}
+  async logits(inputs: readonly TextInput[], cacheKey?: Parameters<Engine["logits"]>[1]): Promise<Float32Array> {
+    const c = this.run.config;
+    const pooling = c.pooling as Pooling;
+    const features = cacheKey
+      ? (await frozenFeatures(this.model, inputs as Example[], { ...cacheKey, maxLength: c.max_length, pooling })).data
+      : await extractFeatures(this.model.encoder, this.model.tokenizer, inputs, { maxLength: c.max_length, pooling });
+    return headLogits(this.run.head, features, inputs.length);
+  }
+  close(): Promise<void> {
+    return this.model.close();
+  }
+}
+
+class FullEngine implements Engine {
+  constructor(
+    private readonly model: BertClassifier,
+    private readonly tokenizer: Tokenizer,
+    private readonly maxLength: number,
+    private readonly batchSize: number,
+  ) {}
+  async logits(inputs: readonly TextInput[], cacheKey?: Parameters<Engine["logits"]>[1]): Promise<Float32Array> {
+    const encoded = inputs.map((x) => this.tokenizer.encodeOne(x.text, x.textPair, this.maxLength));
+    const bar = cacheKey?.progress?.(`evaluating ${cacheKey.split}`, inputs.length, "ex");
+    const out = classifierLogits(this.model, encoded, this.tokenizer.padTokenId, this.batchSize, (n) => bar?.tick(n));
+    bar?.done();
+    return out;
+  }
+  async close(): Promise<void> {
+    this.model.dispose();
+  }
+}
+
+/** A trained run ready to classify: the object behind `evaluate` and `predict`. */
 export class Classifier {
   private constructor(
     readonly run: TrainedRun,
-    readonly model: LoadedModel,
+    private readonly engine: Engine,
   ) {}
 
   static async load(runDir: string, o: ClassifierOptions = {}): Promise<Classifier> {
-    await useBackend(o.device ?? "auto");
+    await useBackend(o.device ?? "auto", o.log);
     const run = readRun(runDir);
     const c = run.config;
+    if (c.bertune_mode === "full") {
+      // A full run is self-contained: weights, config and tokenizer all live in the run folder.
+      const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), readBertConfig(join(run.dir, RUN_FILES.config)));
+      const tokenizer = Tokenizer.fromFiles({ tokenizer: join(run.dir, "tokenizer.json"), tokenizerConfig: join(run.dir, "tokenizer_config.json") });
+      return new Classifier(run, new FullEngine(new BertClassifier(bert, run.head, c.pooling as Pooling), tokenizer, c.max_length, 32));
+    }
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
     const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision });
     if (model.config.hidden_size !== c.hidden_size) {
@@ -56,24 +112,17 @@ export class Classifier {
         "the base model changed since training: train again",
       );
     }
-    return new Classifier(run, model);
+    return new Classifier(run, new FrozenEngine(run, model));
   }
 
   get id2label(): string[] {
     return this.run.id2label;
   }
-  get pooling(): Pooling {
-    return this.run.config.pooling as Pooling;
-  }
-  get maxLength(): number {
-    return this.run.config.max_length;
-  }
 
   async predict(inputs: readonly (string | TextInput)[]): Promise<Prediction[]> {
     const items = inputs.map((x) => (typeof x === "string" ? { text: x } : x));
-    const features = await extractFeatures(this.model.encoder, this.model.tokenizer, items, { maxLength: this.maxLength, pooling: this.pooling });
     const k = this.id2label.length;
-    const probs = softmaxRows(headLogits(this.run.head, features, items.length), k);
+    const probs = softmaxRows(await this.engine.logits(items), k);
     return items.map((item, r) => {
       const p = Array.from(probs.subarray(r * k, (r + 1) * k));
       const best = p.indexOf(Math.max(...p));
@@ -94,29 +143,25 @@ export class Classifier {
       const have = Object.entries(dataset.splits).filter(([, v]) => v && v.length).map(([k]) => k);
       throw new BertuneError(`the data set ${dataset.name} has no "${split}" split`, `available: ${have.join(", ")}`);
     }
-    const datasetLabels = dataset.id2label.join("\u0000");
-    if (datasetLabels !== this.id2label.join("\u0000")) {
+    if (dataset.id2label.join("\u0000") !== this.id2label.join("\u0000")) {
       throw new BertuneError(
         `the data set's labels (${dataset.id2label.join(", ")}) differ from the run's (${this.id2label.join(", ")})`,
         "evaluate on data with the labels the model was trained on",
       );
     }
-    const feats = await frozenFeatures(this.model, examples, {
+    const logits = await this.engine.logits(examples, {
       datasetHash: dataset.contentHash,
       split,
-      maxLength: this.maxLength,
-      pooling: this.pooling,
       cache: o.featureCache ?? new FeatureCache(),
       progress: o.progress,
     });
     const labels = examples.map((e) => e.label);
-    const { predictions, loss } = scoreLogits(headLogits(this.run.head, feats.data, feats.rows), this.id2label.length, labels);
+    const { predictions, loss } = scoreLogits(logits, this.id2label.length, labels);
     return { split, loss, report: classificationReport(labels, predictions, this.id2label) };
   }
 
   async close(): Promise<void> {
-    this.run.head.dispose();
-    await this.model.close();
+    await this.engine.close();
   }
 }
 

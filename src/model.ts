@@ -12,8 +12,8 @@ export interface LoadModelOptions extends ResolveOptions {
   threads?: number;
 }
 
-/** A pretrained encoder ready for feature extraction: its config, tokenizer and ONNX graph. */
-export interface LoadedModel {
+/** What every mode needs of a pretrained model: where it came from, its config and tokenizer. */
+export interface ModelBase {
   /** Canonical Hub id, or the absolute path of a local folder. */
   id: string;
   /** Hub commit, or "local". */
@@ -21,8 +21,13 @@ export interface LoadedModel {
   local: boolean;
   config: BertConfig;
   tokenizer: Tokenizer;
-  encoder: OnnxEncoder;
+  /** Repo-relative name → local path of every file fetched. */
   files: Record<string, string>;
+}
+
+/** A pretrained encoder ready for feature extraction (frozen mode): its ONNX graph on onnxruntime. */
+export interface LoadedModel extends ModelBase {
+  encoder: OnnxEncoder;
   /** Where the ONNX export came from when it was not the model's own repo. */
   onnxFrom?: { id: string; revision: string };
   /** A string that changes whenever the encoder weights change (for the feature cache). */
@@ -30,30 +35,44 @@ export interface LoadedModel {
   close(): Promise<void>;
 }
 
+/** A pretrained model for full fine-tuning: the PyTorch weights, to convert into tensorflow.js. */
+export interface FullModelSource extends ModelBase {
+  weights: string;
+}
+
+const TOKENIZER_FILES = ["tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
+
 export const FROZEN_FILES = {
   required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
-  optional: ["tokenizer_config.json", "vocab.txt", "special_tokens_map.json"],
+  optional: TOKENIZER_FILES,
 };
 
-/** Resolve a Hub id or local folder and load what the frozen path needs. */
-export async function loadModel(model: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const resolved: ResolvedModel = await resolveModel(model, FROZEN_FILES, options);
-  const config = readBertConfig(resolved.files["config.json"]);
-  const tokenizer = Tokenizer.fromFiles({
-    tokenizer: resolved.files["tokenizer.json"],
-    tokenizerConfig: resolved.files["tokenizer_config.json"],
-  });
-  const onnxPath = resolved.files["onnx/model.onnx"];
-  const encoder = await OnnxEncoder.load(onnxPath, config.hidden_size, { device: options.onnxDevice, threads: options.threads });
-  let identity: string | undefined;
+export const FULL_FILES = {
+  required: ["config.json", "tokenizer.json", "model.safetensors"],
+  optional: TOKENIZER_FILES,
+};
+
+function base(resolved: ResolvedModel): ModelBase {
   return {
     id: resolved.id,
     revision: resolved.revision,
     local: resolved.local,
-    config,
-    tokenizer,
-    encoder,
+    config: readBertConfig(resolved.files["config.json"]),
+    tokenizer: Tokenizer.fromFiles({ tokenizer: resolved.files["tokenizer.json"], tokenizerConfig: resolved.files["tokenizer_config.json"] }),
     files: resolved.files,
+  };
+}
+
+/** Resolve a Hub id or local folder and load what the frozen path needs. */
+export async function loadModel(model: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const resolved = await resolveModel(model, FROZEN_FILES, options);
+  const b = base(resolved);
+  const onnxPath = resolved.files["onnx/model.onnx"];
+  const encoder = await OnnxEncoder.load(onnxPath, b.config.hidden_size, { device: options.onnxDevice, threads: options.threads });
+  let identity: string | undefined;
+  return {
+    ...b,
+    encoder,
     onnxFrom: resolved.onnxFrom,
     async encoderIdentity() {
       if (identity === undefined) {
@@ -69,4 +88,10 @@ export async function loadModel(model: string, options: LoadModelOptions = {}): 
     },
     close: () => encoder.close(),
   };
+}
+
+/** Resolve a Hub id or local folder and fetch what full fine-tuning needs (model.safetensors). */
+export async function loadFullModelSource(model: string, options: ResolveOptions = {}): Promise<FullModelSource> {
+  const resolved = await resolveModel(model, FULL_FILES, options);
+  return { ...base(resolved), weights: resolved.files["model.safetensors"] };
 }

@@ -85,3 +85,13 @@ export function readBertConfig(path: string): BertConfig {
   }
   return parseBertConfig(text, path);
 }
+
+/**
+ * The sequence length to tokenize to: the requested one, or the model's max_position_embeddings
+ * when the request is longer — a longer sequence would index past the position embeddings (the
+ * ONNX graph fails with a broadcast error). `clamped` tells callers to log that it was cut.
+ */
+export function clampMaxLength(requested: number, config: Pick<BertConfig, "max_position_embeddings">): { maxLength: number; clamped: boolean } {
+  const limit = config.max_position_embeddings;
+  return requested > limit ? { maxLength: limit, clamped: true } : { maxLength: requested, clamped: false };
+}

@@ -1,7 +1,7 @@
 import { tf } from "../train/backend.js";
 import { ClassificationHead } from "../train/head.js";
 import type { Pooling } from "./onnx-encoder.js";
-import type { TensorToWrite } from "./safetensors.js";
+import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
 import { poolTensor, TfBertModel, type BertInputs } from "./tfjs-bert.js";
 
 /**
@@ -32,6 +32,22 @@ export class BertClassifier {
     return vars;
   }
 
+  /** Overwrite every weight from a file in transformers' layout (`bert.*`, `classifier.*`). */
+  assignFrom(file: SafetensorsFile): void {
+    const values = new Map<tf.Variable, Float32Array>();
+    for (const [name, v] of this.bert.params) {
+      expectTensor(file, `bert.${name}`, v.shape);
+      values.set(v, tensorToFloat32(file, `bert.${name}`));
+    }
+    const loaded = ClassificationHead.fromSafetensors(file, this.head.hiddenSize, this.head.numLabels);
+    tf.tidy(() => {
+      for (const [v, data] of values) v.assign(tf.tensor(data, v.shape));
+      this.head.kernel.assign(loaded.kernel);
+      this.head.bias.assign(loaded.bias);
+    });
+    loaded.dispose();
+  }
+
   toTensors(): Record<string, TensorToWrite> {
     return { ...this.bert.toTensors("bert."), ...this.head.toTensors() };
   }
@@ -49,4 +65,53 @@ export function batchTensors(batch: { inputIds: number[][]; tokenTypeIds: number
     tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, undefined, "int32"),
     attentionMask: tf.tensor2d(batch.attentionMask, undefined, "int32"),
   };
+}
+
+/** One tokenized example: ids and token types, not yet padded. */
+export interface EncodedExample {
+  ids: number[];
+  typeIds: number[];
+}
+
+/** Pad a group of encoded examples to their longest and make the integer tensors. */
+export function padToTensors(rows: readonly EncodedExample[], padTokenId: number): BertInputs {
+  const len = rows.reduce((m, r) => Math.max(m, r.ids.length), 0);
+  const ids: number[][] = [];
+  const types: number[][] = [];
+  const mask: number[][] = [];
+  for (const r of rows) {
+    const pad = len - r.ids.length;
+    ids.push(r.ids.concat(new Array<number>(pad).fill(padTokenId)));
+    types.push(r.typeIds.concat(new Array<number>(pad).fill(0)));
+    mask.push(new Array<number>(r.ids.length).fill(1).concat(new Array<number>(pad).fill(0)));
+  }
+  return batchTensors({ inputIds: ids, tokenTypeIds: types, attentionMask: mask });
+}
+
+/**
+ * Eval-mode logits [rows × labels] for many examples: batched in order of length so each batch
+ * pads only to its own longest, returned in input order.
+ */
+export function classifierLogits(
+  model: BertClassifier,
+  encoded: readonly EncodedExample[],
+  padTokenId: number,
+  batchSize: number,
+  onBatch?: (n: number) => void,
+): Float32Array {
+  const k = model.head.numLabels;
+  const out = new Float32Array(encoded.length * k);
+  const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].ids.length - encoded[b].ids.length || a - b);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const idx = order.slice(start, start + batchSize);
+    const logits = tf.tidy(() => {
+      const inputs = padToTensors(idx.map((i) => encoded[i]), padTokenId);
+      return model.logits(inputs);
+    });
+    const values = logits.dataSync();
+    logits.dispose();
+    idx.forEach((row, j) => out.set(values.subarray(j * k, (j + 1) * k), row * k));
+    onBatch?.(idx.length);
+  }
+  return out;
 }

@@ -21,7 +21,8 @@ export interface RunConfig {
   base_model_revision: string;
   pooling: string;
   max_length: number;
-  bertune_mode: "frozen";
+  /** "frozen": model.safetensors is the head alone; "full": the whole BertForSequenceClassification. */
+  bertune_mode: "frozen" | "full";
   /** Where the ONNX export of the base model came from, when not the base repo itself. */
   onnx_from?: { id: string; revision: string };
   [key: string]: unknown;

@@ -1,14 +1,18 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadDatasetOptions, LoadedDataset } from "../data/types.js";
-import type { LoadedModel } from "../model.js";
 import { argsToJson, type TrainingArgs } from "../train/args.js";
 import type { TrainResult } from "../train/trainer.js";
 import { writeSafetensors } from "../bert/safetensors.js";
-import { writeJsonAtomic } from "../util/atomic.js";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 import { evalResultsJson } from "./eval-json.js";
 
-export function runConfig(model: LoadedModel, dataset: LoadedDataset, args: TrainingArgs): RunConfig {
+/** The tokenizer files a full run carries, so `from_pretrained(run)` finds everything in one folder. */
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
+
+export function runConfig(result: TrainResult, dataset: LoadedDataset, args: TrainingArgs): RunConfig {
+  const model = result.base;
   const id2label = Object.fromEntries(dataset.id2label.map((name, i) => [String(i), name]));
   const label2id = Object.fromEntries(dataset.id2label.map((name, i) => [name, i]));
   const { architectures: _a, id2label: _i, label2id: _l, ...base } = model.config;
@@ -24,18 +28,20 @@ export function runConfig(model: LoadedModel, dataset: LoadedDataset, args: Trai
     base_model_revision: model.revision,
     pooling: args.pooling,
     max_length: args.maxLength,
-    bertune_mode: "frozen",
+    bertune_mode: result.mode,
+    ...(args.fromScratch ? { from_scratch: true } : {}),
     ...(model.onnxFrom ? { onnx_from: model.onnxFrom } : {}),
   };
 }
 
 /**
- * Write a trained run in the Hugging Face layout. Every file is written atomically; the weights
+ * Write a trained run in the Hugging Face layout: for a frozen run the head alone, for a full
+ * run the whole BertForSequenceClassification plus its tokenizer files, loadable by
+ * `from_pretrained`. Every file is written atomically; the weights
  * go last but one, and config.json last, so a folder with a config always has complete weights.
  */
 export function saveRun(
   dir: string,
-  model: LoadedModel,
   dataset: LoadedDataset,
   args: TrainingArgs,
   result: TrainResult,
@@ -67,6 +73,12 @@ export function saveRun(
     train_samples: dataset.splits.train.length,
     train_samples_per_second: result.trainSamplesPerSecond,
   });
-  writeSafetensors(join(dir, RUN_FILES.weights), result.head.toTensors(), { format: "pt" });
-  writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(model, dataset, args));
+  if (result.mode === "full") {
+    for (const f of TOKENIZER_FILES) {
+      const from = result.base.files[f];
+      if (from) writeFileAtomic(join(dir, f), readFileSync(from));
+    }
+  }
+  writeSafetensors(join(dir, RUN_FILES.weights), result.tensors(), { format: "pt" });
+  writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args));
 }

@@ -14,24 +14,37 @@ export interface AdamWOptions {
   epsilon?: number;
 }
 
-function zerosVariable(like: tf.Tensor): tf.Variable {
-  const zeros = tf.zerosLike(like);
-  const v = tf.variable(zeros, false);
-  zeros.dispose();
+interface ParamState {
+  m: tf.Variable;
+  v: tf.Variable;
+  step: number;
+}
+
+/** The optimizer state of one parameter, as plain arrays (for checkpoints). */
+export interface SavedParamState {
+  m: Float32Array;
+  v: Float32Array;
+  shape: number[];
+  step: number;
+}
+
+function variableFrom(values: tf.Tensor): tf.Variable {
+  const v = tf.variable(values, false);
+  values.dispose();
   return v;
 }
 
 /**
  * AdamW as torch.optim.AdamW computes it: decoupled weight decay (p ← p − lr·wd·p) applied
- * before the Adam update, bias-corrected moments, eps added after the square root.
+ * before the Adam update, bias-corrected moments, eps added after the square root. As in
+ * torch, a parameter's state (moments and step count) is created on its first gradient, so
+ * frozen parameters cost nothing and parameters unfrozen later start fresh.
  */
 export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  private t = 0;
-  private readonly m = new Map<tf.Variable, tf.Variable>();
-  private readonly v = new Map<tf.Variable, tf.Variable>();
+  private readonly state = new Map<tf.Variable, ParamState>();
 
   constructor(
     readonly groups: ParamGroup[],
@@ -40,34 +53,38 @@ export class AdamW {
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.epsilon = o.epsilon ?? 1e-8;
-    for (const g of groups)
-      for (const p of g.params) {
-        this.m.set(p, zerosVariable(p));
-        this.v.set(p, zerosVariable(p));
-      }
   }
 
-  get stepCount(): number {
-    return this.t;
+  /** Number of parameters holding optimizer state. */
+  get statefulParams(): number {
+    return this.state.size;
   }
 
-  /** One update with gradients keyed by variable name. */
+  private stateOf(p: tf.Variable): ParamState {
+    let s = this.state.get(p);
+    if (!s) {
+      s = { m: variableFrom(tf.zerosLike(p)), v: variableFrom(tf.zerosLike(p)), step: 0 };
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** One update with gradients keyed by variable name; parameters without a gradient are left alone. */
   step(grads: Record<string, tf.Tensor>, lr: number): void {
-    this.t += 1;
-    const bc1 = 1 - Math.pow(this.beta1, this.t);
-    const bc2 = 1 - Math.pow(this.beta2, this.t);
     tf.tidy(() => {
       for (const g of this.groups) {
         const groupLr = lr * (g.lrScale ?? 1);
         for (const p of g.params) {
           const grad = grads[p.name];
           if (!grad) continue;
-          const m = this.m.get(p)!;
-          const v = this.v.get(p)!;
-          const mNew = m.mul(this.beta1).add(grad.mul(1 - this.beta1));
-          const vNew = v.mul(this.beta2).add(grad.square().mul(1 - this.beta2));
-          m.assign(mNew);
-          v.assign(vNew);
+          const s = this.stateOf(p);
+          s.step += 1;
+          const bc1 = 1 - Math.pow(this.beta1, s.step);
+          const bc2 = 1 - Math.pow(this.beta2, s.step);
+          const mNew = s.m.mul(this.beta1).add(grad.mul(1 - this.beta1));
+          const vNew = s.v.mul(this.beta2).add(grad.square().mul(1 - this.beta2));
+          s.m.assign(mNew);
+          s.v.assign(vNew);
           const decayed = g.weightDecay > 0 ? p.mul(1 - groupLr * g.weightDecay) : p;
           const denom = vNew.sqrt().div(Math.sqrt(bc2)).add(this.epsilon);
           p.assign(decayed.sub(mNew.div(denom).mul(groupLr / bc1)));
@@ -76,8 +93,34 @@ export class AdamW {
     });
   }
 
+  /** The state of every parameter that has one, keyed by a name the caller chooses. */
+  saveState(nameOf: (p: tf.Variable) => string): Map<string, SavedParamState> {
+    const out = new Map<string, SavedParamState>();
+    for (const [p, s] of this.state) {
+      out.set(nameOf(p), { m: new Float32Array(s.m.dataSync()), v: new Float32Array(s.v.dataSync()), shape: p.shape, step: s.step });
+    }
+    return out;
+  }
+
+  loadState(saved: Map<string, SavedParamState>, byName: Map<string, tf.Variable>): void {
+    for (const [name, s] of saved) {
+      const p = byName.get(name);
+      if (!p) continue;
+      const st = this.stateOf(p);
+      tf.tidy(() => {
+        st.m.assign(tf.tensor(s.m, p.shape));
+        st.v.assign(tf.tensor(s.v, p.shape));
+      });
+      st.step = s.step;
+    }
+  }
+
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    for (const s of this.state.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    this.state.clear();
   }
 }
 

@@ -27,6 +27,28 @@ export interface TrainingArgs {
   maxLength: number;
   pooling: Pooling;
   device: Device;
+  /** Full mode: micro-batches whose gradients are summed before one optimizer step. */
+  gradientAccumulationSteps: number;
+  /** Full mode: train only the top K encoder layers + pooler + head (undefined: all layers). */
+  unfreezeTop?: number;
+  /** Full mode: the head's learning rate is this multiple of the backbone's. */
+  headLrMultiplier: number;
+  /** Full mode: depth d from the top (pooler and head 0, top layer 1, ..., embeddings L+1) gets lr·D^d. */
+  layerwiseLrDecay: number;
+  /** Full mode: head (and pooler) only in epoch 1, then one more layer from the top each epoch. */
+  gradualUnfreeze: boolean;
+  /** Full mode: same architecture with random weights instead of the pretrained ones. */
+  fromScratch: boolean;
+  /** Full mode: save a checkpoint every N optimizer steps, at every epoch end, or never. */
+  saveStrategy: "epoch" | "no" | number;
+  /** Keep at most this many checkpoints (the best one is never deleted); null keeps all. */
+  saveTotalLimit: number | null;
+  /** "latest", a checkpoint folder, or undefined to start fresh. */
+  resumeFromCheckpoint?: string;
+  /** Stop after this many evaluations without a better accuracy; null never stops early. */
+  earlyStoppingPatience: number | null;
+  /** Keep the weights of the best evaluation rather than the last. */
+  loadBestModelAtEnd: boolean;
 }
 
 /** The Trainer's defaults, except the learning rate of a frozen backbone (see below). */
@@ -46,10 +68,21 @@ export const DEFAULT_ARGS: TrainingArgs = {
   seed: 42,
   evalStrategy: "epoch",
   loggingSteps: 500,
-  freezeBackbone: true,
+  freezeBackbone: false,
   maxLength: 128,
   pooling: "pooler",
   device: "auto",
+  gradientAccumulationSteps: 1,
+  unfreezeTop: undefined,
+  headLrMultiplier: 1,
+  layerwiseLrDecay: 1,
+  gradualUnfreeze: false,
+  fromScratch: false,
+  saveStrategy: "epoch",
+  saveTotalLimit: 2,
+  resumeFromCheckpoint: undefined,
+  earlyStoppingPatience: null,
+  loadBestModelAtEnd: false,
 };
 
 /**
@@ -73,6 +106,22 @@ export function resolveArgs(partial: Partial<TrainingArgs> = {}): TrainingArgs {
   if (args.warmupRatio < 0 || args.warmupRatio >= 1) throw new BertuneError(`warmup ratio must be in [0, 1), got ${args.warmupRatio}`);
   if (args.weightDecay < 0) throw new BertuneError(`weight decay must be >= 0, got ${args.weightDecay}`);
   if (!Number.isSafeInteger(args.seed)) throw new BertuneError(`seed must be an integer, got ${args.seed}`);
+  if (!Number.isInteger(args.gradientAccumulationSteps) || args.gradientAccumulationSteps < 1) {
+    throw new BertuneError(`gradient accumulation steps must be a whole number >= 1, got ${args.gradientAccumulationSteps}`);
+  }
+  if (args.unfreezeTop !== undefined && (!Number.isInteger(args.unfreezeTop) || args.unfreezeTop < 0)) {
+    throw new BertuneError(`--unfreeze-top must be a whole number >= 0, got ${args.unfreezeTop}`);
+  }
+  if (!(args.headLrMultiplier > 0)) throw new BertuneError(`--head-lr-multiplier must be > 0, got ${args.headLrMultiplier}`);
+  if (!(args.layerwiseLrDecay > 0 && args.layerwiseLrDecay <= 1)) throw new BertuneError(`--layerwise-lr-decay must be in (0, 1], got ${args.layerwiseLrDecay}`);
+  if (args.gradualUnfreeze && args.unfreezeTop !== undefined) throw new BertuneError("--gradual-unfreeze and --unfreeze-top exclude each other", "choose one");
+  if (args.freezeBackbone && (args.unfreezeTop !== undefined || args.gradualUnfreeze || args.fromScratch)) {
+    throw new BertuneError("--freeze-backbone trains only the head", "drop --unfreeze-top / --gradual-unfreeze / --from-scratch, or drop --freeze-backbone");
+  }
+  if (args.earlyStoppingPatience !== null && (!Number.isInteger(args.earlyStoppingPatience) || args.earlyStoppingPatience < 1)) {
+    throw new BertuneError(`--early-stopping-patience must be a whole number >= 1, got ${args.earlyStoppingPatience}`);
+  }
+  if (args.earlyStoppingPatience !== null && args.evalStrategy === "no") throw new BertuneError("early stopping needs evaluations", "set --eval-every epoch or a number of steps");
   return args;
 }
 
@@ -101,5 +150,17 @@ export function argsToJson(args: TrainingArgs, outputDir?: string): Record<strin
     max_length: args.maxLength,
     pooling: args.pooling,
     device: args.device,
+    gradient_accumulation_steps: args.gradientAccumulationSteps,
+    unfreeze_top: args.unfreezeTop ?? null,
+    head_lr_multiplier: args.headLrMultiplier,
+    layerwise_lr_decay: args.layerwiseLrDecay,
+    gradual_unfreeze: args.gradualUnfreeze,
+    from_scratch: args.fromScratch,
+    save_strategy: typeof args.saveStrategy === "number" ? "steps" : args.saveStrategy,
+    save_steps: typeof args.saveStrategy === "number" ? args.saveStrategy : null,
+    save_total_limit: args.saveTotalLimit,
+    early_stopping_patience: args.earlyStoppingPatience,
+    load_best_model_at_end: args.loadBestModelAtEnd,
+    metric_for_best_model: "accuracy",
   };
 }

@@ -1,31 +1,96 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { existsSync, readdirSync } from "node:fs";
 import { BertuneError } from "../errors.js";
 
-export type Device = "auto" | "wasm" | "cpu";
-export const DEVICES: readonly Device[] = ["auto", "wasm", "cpu"];
+/** The tensorflow.js backends bertune can run on; "auto" picks the best that works here. */
+export type Device = "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
+export const DEVICES: readonly Device[] = ["auto", "wasm", "cpu", "webgpu", "tensorflow"];
+
+/** Why a backend could not start, for the message when the user asked for it by name. */
+const failures = new Map<string, string>();
+
+/** tfjs-node(-gpu) is an optional peer: its install downloads libtensorflow from outside npm. */
+async function registerTensorflow(): Promise<string | undefined> {
+  for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      await import(pkg);
+      return pkg;
+    } catch {
+      // not installed (or its native library failed to load): try the next one
+    }
+  }
+  failures.set("tensorflow", "neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (npm install @tensorflow/tfjs-node-gpu; it downloads libtensorflow and needs CUDA 11.2 / cuDNN 8)");
+  return undefined;
+}
+
+/** WebGPU through Dawn (the `webgpu` npm package): the GPU path that installs from npm alone. */
+async function registerWebgpu(): Promise<boolean> {
+  try {
+    const { create, globals } = (await import("webgpu")) as { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
+    Object.assign(globalThis, globals);
+    const g = globalThis as { navigator?: { gpu?: unknown } };
+    if (!g.navigator) Object.defineProperty(globalThis, "navigator", { value: {}, writable: true, configurable: true });
+    if (!g.navigator!.gpu) Object.defineProperty(g.navigator!, "gpu", { value: create([]), configurable: true });
+    const adapter = await (g.navigator!.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+    if (!adapter) {
+      failures.set("webgpu", "no WebGPU adapter: no GPU, or no Vulkan driver (on Linux install libvulkan1 and the GPU driver's Vulkan ICD)");
+      return false;
+    }
+    await import("@tensorflow/tfjs-backend-webgpu");
+    return true;
+  } catch (e) {
+    failures.set("webgpu", `WebGPU could not start: ${(e as Error).message.split("\n")[0]}`);
+    return false;
+  }
+}
+
+async function trySet(name: string): Promise<boolean> {
+  if (tf.getBackend() === name) return true;
+  if (name === "tensorflow" && !tf.findBackendFactory("tensorflow") && !(await registerTensorflow())) return false;
+  if (name === "webgpu" && !tf.findBackendFactory("webgpu") && !(await registerWebgpu())) return false;
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    if (!ok && !failures.has(name)) failures.set(name, `the ${name} backend failed to initialise`);
+    return ok;
+  } catch (e) {
+    failures.set(name, (e as Error).message.split("\n")[0]);
+    return false;
+  }
+}
+
+/** A cheap look for a GPU device node, so "auto" does not start Dawn (slow, noisy) where there is none. */
+function gpuPresent(): boolean {
+  if (process.platform !== "linux") return true;
+  try {
+    return existsSync("/dev/nvidia0") || existsSync("/dev/dxg") || readdirSync("/dev/dri").some((f) => f.startsWith("renderD"));
+  } catch {
+    return false;
+  }
+}
 
 /**
- * Select the TensorFlow.js backend. wasm is the CPU default (the pure-JS "cpu" backend is much
- * slower and only a fallback). Returns the name of the backend in use.
+ * Select the tensorflow.js backend and return its name. "auto" prefers a GPU (tfjs-node-gpu,
+ * then WebGPU), then tfjs-node, then wasm — the CPU default; the pure-JS "cpu" backend is
+ * much slower and only a last resort.
  */
 export async function useBackend(device: Device = "auto", log?: (line: string) => void): Promise<string> {
-  const candidates = device === "auto" ? ["wasm", "cpu"] : [device];
-  for (const name of candidates) {
-    if (tf.getBackend() === name) return name;
-    let ok = false;
-    try {
-      ok = await tf.setBackend(name);
-      await tf.ready();
-    } catch {
-      ok = false;
-    }
-    if (ok) {
-      if (device === "auto") log?.(`tensorflow.js backend: ${name}`);
+  if (device !== "auto") {
+    if (await trySet(device)) return device;
+    throw new BertuneError(`the ${device} backend is not available: ${failures.get(device) ?? "unknown reason"}`, "use --device auto to pick one that works");
+  }
+  const order: string[] = [];
+  if (process.env.BERTUNE_AUTO_GPU !== "0" && gpuPresent()) order.push("webgpu");
+  order.push("tensorflow", "wasm", "cpu");
+  for (const name of order) {
+    if (name === "tensorflow" && !tf.findBackendFactory("tensorflow") && !(await registerTensorflow())) continue;
+    if (await trySet(name)) {
+      log?.(`tensorflow.js backend: ${name} (chosen by --device auto)`);
       return name;
     }
   }
-  throw new BertuneError(`the tensorflow.js backend "${device}" could not start`, `try --device ${device === "wasm" ? "cpu" : "wasm"}`);
+  throw new BertuneError("no tensorflow.js backend could start", "reinstall the package (npm ci)");
 }
 
 export { tf };

@@ -1,46 +1,117 @@
+import type { TensorToWrite } from "../bert/safetensors.js";
 import type { Example, LoadedDataset } from "../data/types.js";
 import { BertuneError } from "../errors.js";
 import { FeatureCache } from "../features/cache.js";
 import { frozenFeatures, type FrozenFeatures } from "../features/frozen.js";
-import type { LoadedModel } from "../model.js";
+import type { ClassificationReport } from "../metrics/classification.js";
+import { loadFullModelSource, loadModel, type FullModelSource, type LoadedModel, type LoadModelOptions, type ModelBase } from "../model.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { resolveArgs, type TrainingArgs } from "./args.js";
 import { useBackend } from "./backend.js";
-import { trainHead, type HeadTrainingResult } from "./head-trainer.js";
+import { trainFull } from "./full-trainer.js";
+import { trainHead, type TrainerState } from "./head-trainer.js";
+import { chooseStrategy } from "./strategy.js";
 
-export interface TrainResult extends HeadTrainingResult {
-  /** The tensorflow.js backend the head trained on. */
+export type TrainingMode = "frozen" | "full";
+
+/** What a training run produced, whatever the mode. */
+export interface TrainResult {
+  mode: TrainingMode;
+  /** The model the run started from (for the run's config.json and tokenizer files). */
+  base: ModelBase & { onnxFrom?: { id: string; revision: string } };
+  state: TrainerState;
+  /** The final evaluation on the validation split. */
+  evalReport: ClassificationReport;
+  evalLoss: number;
+  trainLoss: number;
+  trainRuntime: number;
+  trainSamplesPerSecond: number;
+  /** The tensorflow.js backend training ran on. */
   backend: string;
-  featuresFromCache: { train: boolean; validation: boolean };
+  /** Frozen mode: whether each split's features came from the cache. */
+  featuresFromCache?: { train: boolean; validation: boolean };
+  /** Why training ended early ("early-stopping", "interrupted"), if it did. */
+  stopped?: string;
+  /** With --strategy auto: what was chosen and why. */
+  strategy?: string;
+  /** The trained weights under transformers' names: the head alone (frozen) or the whole BertForSequenceClassification (full). */
+  tensors(): Record<string, TensorToWrite>;
+  dispose(): void;
 }
 
 export interface TrainerOptions {
-  model: LoadedModel;
+  /** A Hub id or local folder (loaded as the mode needs), or an already loaded model. */
+  model: string | LoadedModel | FullModelSource;
   dataset: LoadedDataset;
   args?: Partial<TrainingArgs>;
+  /** Pick the mode from the data set's size (see chooseStrategy). */
+  strategy?: "auto";
+  /** How to load the model when given by name. */
+  modelOptions?: LoadModelOptions;
+  /** Run folder for checkpoints (full mode). */
+  outputDir?: string;
   /** Where frozen features are kept; false disables the cache. Default: the bertune cache. */
   featureCache?: FeatureCache | false;
   progress?: ProgressFactory;
   log?: (line: string) => void;
+  /** Abort to stop after the current step (full mode saves a checkpoint first). */
+  signal?: AbortSignal;
 }
 
 /**
- * The Trainer. Frozen mode: the encoder runs once per example (features cached on disk), then
- * only the head is trained on those features.
+ * The Trainer, in one of two modes. Frozen (feature extraction): the encoder runs once per
+ * example with features cached on disk, then only the head trains on them. Full: the BERT
+ * encoder runs in tensorflow.js with converted weights and every unfrozen layer learns.
  */
 export class Trainer {
   readonly args: TrainingArgs;
+  readonly strategyReason?: string;
   private readonly progress: ProgressFactory;
   private readonly log: (line: string) => void;
 
   constructor(private readonly o: TrainerOptions) {
-    this.args = resolveArgs(o.args);
+    let args = o.args ?? {};
+    if (o.strategy === "auto") {
+      const layers = typeof o.model === "string" ? undefined : o.model.config.num_hidden_layers;
+      const choice = chooseStrategy(o.dataset.splits.train.length, layers ?? 12);
+      args = { ...args, ...choice.args };
+      this.strategyReason = choice.reason;
+    }
+    this.args = resolveArgs(args);
     this.progress = o.progress ?? silentProgress;
     this.log = o.log ?? (() => {});
+    if (this.strategyReason) this.log(`--strategy auto: ${this.strategyReason}`);
   }
 
-  private features(split: "train" | "validation", examples: Example[]): Promise<FrozenFeatures> {
-    return frozenFeatures(this.o.model, examples, {
+  get mode(): TrainingMode {
+    return this.args.freezeBackbone ? "frozen" : "full";
+  }
+
+  async train(): Promise<TrainResult> {
+    const { train, validation } = this.o.dataset.splits;
+    if (train.length === 0) throw new BertuneError("the training split is empty", "check the data set");
+    if (validation.length === 0) throw new BertuneError("the validation split is empty", "pass --validation-ratio, or give a validation file");
+    const backend = await useBackend(this.args.device, this.log);
+    return this.mode === "frozen" ? this.trainFrozen(backend) : this.trainFullMode(backend);
+  }
+
+  private async frozenModel(): Promise<{ model: LoadedModel; owned: boolean }> {
+    const m = this.o.model;
+    if (typeof m === "string") return { model: await loadModel(m, { ...this.o.modelOptions, log: this.log }), owned: true };
+    if ("encoder" in m) return { model: m, owned: false };
+    throw new BertuneError("frozen mode needs the model's ONNX encoder", "pass the model id or loadModel(...) to the Trainer");
+  }
+
+  private async fullSource(): Promise<FullModelSource> {
+    const m = this.o.model;
+    if (typeof m === "string") return loadFullModelSource(m, { ...this.o.modelOptions, log: this.log });
+    if ("weights" in m) return m;
+    // A model loaded for the frozen path: fetch its safetensors weights too.
+    return loadFullModelSource(m.id, { ...this.o.modelOptions, revision: m.local ? undefined : m.revision, log: this.log });
+  }
+
+  private features(model: LoadedModel, split: "train" | "validation", examples: Example[]): Promise<FrozenFeatures> {
+    return frozenFeatures(model, examples, {
       datasetHash: this.o.dataset.contentHash,
       split,
       maxLength: this.args.maxLength,
@@ -50,31 +121,75 @@ export class Trainer {
     });
   }
 
-  async train(): Promise<TrainResult> {
-    const { model, dataset } = this.o;
-    const args = this.args;
-    if (!args.freezeBackbone) {
-      throw new BertuneError("full-backbone fine-tuning is not available in this version", "pass --freeze-backbone to train the head on frozen features");
+  private async trainFrozen(backend: string): Promise<TrainResult> {
+    const { dataset } = this.o;
+    const { model, owned } = await this.frozenModel();
+    try {
+      const { train, validation } = dataset.splits;
+      const trainFeat = await this.features(model, "train", train);
+      const valFeat = await this.features(model, "validation", validation);
+      const r = trainHead(
+        {
+          train: { data: trainFeat.data, rows: trainFeat.rows, labels: train.map((e) => e.label) },
+          validation: { data: valFeat.data, rows: valFeat.rows, labels: validation.map((e) => e.label) },
+          hiddenSize: trainFeat.hiddenSize,
+          id2label: dataset.id2label,
+          dropout: model.config.classifier_dropout ?? model.config.hidden_dropout_prob,
+          initializerRange: model.config.initializer_range,
+        },
+        this.args,
+        { progress: this.progress, log: this.log },
+      );
+      const { encoder: _e, encoderIdentity: _i, close: _c, ...base } = model;
+      return {
+        mode: "frozen",
+        base,
+        state: r.state,
+        evalReport: r.evalReport,
+        evalLoss: r.evalLoss,
+        trainLoss: r.trainLoss,
+        trainRuntime: r.trainRuntime,
+        trainSamplesPerSecond: r.trainSamplesPerSecond,
+        backend,
+        featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache },
+        strategy: this.strategyReason,
+        tensors: () => r.head.toTensors(),
+        dispose: () => r.head.dispose(),
+      };
+    } finally {
+      if (owned) await model.close();
     }
-    const { train, validation } = dataset.splits;
-    if (train.length === 0) throw new BertuneError("the training split is empty", "check the data set");
-    if (validation.length === 0) throw new BertuneError("the validation split is empty", "pass --validation-ratio, or give a validation file");
+  }
 
-    const backend = await useBackend(args.device, this.log);
-    const trainFeat = await this.features("train", train);
-    const valFeat = await this.features("validation", validation);
-    const result = trainHead(
-      {
-        train: { data: trainFeat.data, rows: trainFeat.rows, labels: train.map((e) => e.label) },
-        validation: { data: valFeat.data, rows: valFeat.rows, labels: validation.map((e) => e.label) },
-        hiddenSize: trainFeat.hiddenSize,
-        id2label: dataset.id2label,
-        dropout: model.config.classifier_dropout ?? model.config.hidden_dropout_prob,
-        initializerRange: model.config.initializer_range,
-      },
-      args,
-      { progress: this.progress, log: this.log },
-    );
-    return { ...result, backend, featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache } };
+  private async trainFullMode(backend: string): Promise<TrainResult> {
+    const source = await this.fullSource();
+    if (this.args.maxLength > source.config.max_position_embeddings) {
+      this.log(`--max-length ${this.args.maxLength} exceeds the model's ${source.config.max_position_embeddings} positions: using ${source.config.max_position_embeddings}`);
+    }
+    const r = await trainFull({
+      source,
+      dataset: this.o.dataset,
+      args: this.args,
+      outputDir: this.o.outputDir,
+      progress: this.progress,
+      log: this.log,
+      signal: this.o.signal,
+    });
+    const { weights: _w, ...base } = source;
+    return {
+      mode: "full",
+      base,
+      state: r.state,
+      evalReport: r.evalReport,
+      evalLoss: r.evalLoss,
+      trainLoss: r.trainLoss,
+      trainRuntime: r.trainRuntime,
+      trainSamplesPerSecond: r.trainSamplesPerSecond,
+      backend,
+      stopped: r.stopped,
+      strategy: this.strategyReason,
+      tensors: () => r.model.toTensors(),
+      dispose: () => r.model.dispose(),
+    };
   }
 }

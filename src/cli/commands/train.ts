@@ -3,7 +3,6 @@ import { Command } from "commander";
 import { POOLINGS, type Pooling } from "../../bert/onnx-encoder.js";
 import { loadDataset } from "../../data/dataset.js";
 import { FeatureCache } from "../../features/cache.js";
-import { loadModel } from "../../model.js";
 import { saveRun } from "../../run/save.js";
 import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS, type EvalStrategy } from "../../train/args.js";
 import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
@@ -36,14 +35,30 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   cacheDir?: string;
   cache: boolean;
   json?: boolean;
+  strategy?: "auto";
+  gradientAccumulationSteps: number;
+  unfreezeTop?: number;
+  headLrMultiplier: number;
+  layerwiseLrDecay: number;
+  gradualUnfreeze: boolean;
+  fromScratch: boolean;
+  saveSteps: "epoch" | "no" | number;
+  saveTotalLimit?: number;
+  resumeFromCheckpoint?: string;
+  earlyStoppingPatience?: number;
+  loadBestModelAtEnd: boolean;
 }
 
-function evalEveryArg(value: string): EvalStrategy {
-  if (value === "epoch" || value === "no") return value;
-  const n = Number(value);
-  if (Number.isInteger(n) && n > 0) return n;
-  throw new BertuneError(`--eval-every must be "epoch", "no" or a number of steps, got "${value}"`);
+function stepsOrWord(flag: string, words: readonly string[]) {
+  return (value: string): string | number => {
+    if (words.includes(value)) return value;
+    const n = Number(value);
+    if (Number.isInteger(n) && n > 0) return n;
+    throw new BertuneError(`${flag} must be ${words.map((w) => `"${w}"`).join(", ")} or a number of steps, got "${value}"`);
+  };
 }
+
+const evalEveryArg = stepsOrWord("--eval-every", ["epoch", "no"]) as (v: string) => EvalStrategy;
 
 function defaultOutput(model: string, dataset: string): string {
   const name = (s: string) => basename(s).replace(/\.[a-z]+$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "-");
@@ -56,7 +71,14 @@ export function trainCommand(): Command {
     .requiredOption("-m, --model <id|dir>", "Hub model id (bert-base-uncased, org/name) or a local folder in Hub layout")
     .requiredOption("-d, --dataset <name|path>", "built-in data set (sst2, rotten_tomatoes, subj, trec, imdb) or a .tsv/.csv/.jsonl/.txt file or folder")
     .option("-o, --output <dir>", "run folder for config.json, model.safetensors, logs (default: runs/<model>-<dataset>)")
-    .option("--freeze-backbone", "feature extraction: the encoder stays frozen and only the head learns", false)
+    .option("--freeze-backbone", "feature extraction: the encoder stays frozen and only the head learns (default: full fine-tuning)", false)
+    .option("--strategy <auto>", "choose by training-set size: frozen below 1,000 examples, top-2-layer fine-tuning up to 10,000, full above", choiceArg("--strategy", ["auto"] as const))
+    .option("--unfreeze-top <k>", "train only the top K encoder layers + pooler + head (default: all layers)", intArg("--unfreeze-top"))
+    .option("--gradual-unfreeze", "ULMFiT-style: head and pooler in epoch 1, then one more layer from the top each epoch", false)
+    .option("--head-lr-multiplier <x>", "the head learns at X times the backbone's learning rate", numberArg("--head-lr-multiplier"), DEFAULT_ARGS.headLrMultiplier)
+    .option("--layerwise-lr-decay <d>", "depth d from the top (head/pooler 0, top layer 1, ..., embeddings L+1) learns at lr·D^d", numberArg("--layerwise-lr-decay"), DEFAULT_ARGS.layerwiseLrDecay)
+    .option("--from-scratch", "same architecture with random weights (std initializer_range), to measure what pretraining buys", false)
+    .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", intArg("--gradient-accumulation-steps"), DEFAULT_ARGS.gradientAccumulationSteps)
     .option("--epochs <n>", "number of training epochs", intArg("--epochs"), DEFAULT_ARGS.numTrainEpochs)
     .option("--batch-size <n>", "training batch size", intArg("--batch-size"), DEFAULT_ARGS.perDeviceTrainBatchSize)
     .option("--eval-batch-size <n>", "evaluation batch size", intArg("--eval-batch-size"), DEFAULT_ARGS.perDeviceEvalBatchSize)
@@ -71,6 +93,11 @@ export function trainCommand(): Command {
     .option("--logging-steps <n>", "log the training loss every N steps (and at each epoch end)", intArg("--logging-steps"), DEFAULT_ARGS.loggingSteps)
     .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length"), DEFAULT_ARGS.maxLength)
     .option("--pooling <how>", `head input: ${POOLINGS.join(", ")} (pooler = BERT's tanh pooler on [CLS])`, choiceArg("--pooling", POOLINGS), DEFAULT_ARGS.pooling)
+    .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWord("--save-steps", ["epoch", "no"]), DEFAULT_ARGS.saveStrategy)
+    .option("--save-total-limit <n>", "keep at most N checkpoints (the best is never deleted)", intArg("--save-total-limit"), DEFAULT_ARGS.saveTotalLimit ?? undefined)
+    .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order')
+    .option("--early-stopping-patience <n>", "stop after N evaluations without a better eval accuracy (keeps the best model)", intArg("--early-stopping-patience"))
+    .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
     .option("--no-cache", "always run the encoder; do not read or write cached features")
     .option("--json", "print the final summary as JSON", false);
@@ -81,92 +108,130 @@ export function trainCommand(): Command {
     `
 Examples:
   $ bertune train --model bert-base-uncased --dataset sst2 --freeze-backbone --output runs/sst2
+  $ bertune train --model bert-base-uncased --dataset sst2 --output runs/sst2-full
+  $ bertune train --model bert-base-uncased --dataset sst2 --unfreeze-top 2 --head-lr-multiplier 10
+  $ bertune train --model bert-base-uncased --dataset trec --strategy auto
+  $ bertune train --model bert-base-uncased --dataset sst2 --output runs/sst2-full --resume-from-checkpoint latest
   $ bertune train --model ./my-bert --dataset reviews.csv --text-column body --label-column stars --freeze-backbone
   $ HF_HUB_OFFLINE=1 bertune train --model bert-base-uncased --dataset trec --freeze-backbone --epochs 10`,
   );
   cmd.action(
     action(async (o: TrainCliOptions) => {
       const log = logger(o.quiet || o.json);
-      if (!o.freezeBackbone) {
-        throw new BertuneError("full-backbone fine-tuning is not available yet in this version", "pass --freeze-backbone to train the head on frozen features");
-      }
       const output = resolve(o.output ?? defaultOutput(o.model, o.dataset));
       const started = performance.now();
       const dataOptions = datasetOptions(o);
       const dataset = await loadDataset(o.dataset, dataOptions);
       log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
-      const model = await loadModel(o.model, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, log });
-      log(`model ${model.id}${model.local ? "" : ` @ ${model.revision.slice(0, 12)}`}: hidden ${model.config.hidden_size}, ${model.config.num_hidden_layers} layers`);
+      // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
+      const abort = new AbortController();
+      const onSigint = () => {
+        log("interrupted: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
+        abort.abort();
+        process.once("SIGINT", () => process.exit(130));
+      };
+      process.once("SIGINT", onSigint);
+      const trainer = new Trainer({
+        model: o.model,
+        modelOptions: { revision: o.revision, offline: o.offline || undefined, threads: o.threads },
+        dataset,
+        strategy: o.strategy,
+        outputDir: output,
+        args: {
+          numTrainEpochs: o.epochs,
+          perDeviceTrainBatchSize: o.batchSize,
+          perDeviceEvalBatchSize: o.evalBatchSize,
+          learningRate: o.learningRate,
+          weightDecay: o.weightDecay,
+          warmupRatio: o.warmupRatio,
+          warmupSteps: o.warmupSteps,
+          lrSchedulerType: o.lrScheduler,
+          maxGradNorm: o.maxGradNorm,
+          seed: o.seed,
+          evalStrategy: o.evalEvery,
+          loggingSteps: o.loggingSteps,
+          freezeBackbone: o.freezeBackbone,
+          maxLength: o.maxLength,
+          pooling: o.pooling,
+          device: o.device,
+          gradientAccumulationSteps: o.gradientAccumulationSteps,
+          unfreezeTop: o.unfreezeTop,
+          headLrMultiplier: o.headLrMultiplier,
+          layerwiseLrDecay: o.layerwiseLrDecay,
+          gradualUnfreeze: o.gradualUnfreeze,
+          fromScratch: o.fromScratch,
+          saveStrategy: o.saveSteps,
+          saveTotalLimit: o.saveTotalLimit ?? null,
+          resumeFromCheckpoint: o.resumeFromCheckpoint,
+          earlyStoppingPatience: o.earlyStoppingPatience ?? null,
+          loadBestModelAtEnd: o.loadBestModelAtEnd || o.earlyStoppingPatience !== undefined,
+        },
+        featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
+        progress: progressFactory(o.quiet || o.json),
+        log,
+        signal: abort.signal,
+      });
+      const result = await trainer.train();
+      process.removeListener("SIGINT", onSigint);
       try {
-        const trainer = new Trainer({
-          model,
-          dataset,
-          args: {
-            numTrainEpochs: o.epochs,
-            perDeviceTrainBatchSize: o.batchSize,
-            perDeviceEvalBatchSize: o.evalBatchSize,
-            learningRate: o.learningRate,
-            weightDecay: o.weightDecay,
-            warmupRatio: o.warmupRatio,
-            warmupSteps: o.warmupSteps,
-            lrSchedulerType: o.lrScheduler,
-            maxGradNorm: o.maxGradNorm,
-            seed: o.seed,
-            evalStrategy: o.evalEvery,
-            loggingSteps: o.loggingSteps,
-            freezeBackbone: o.freezeBackbone,
-            maxLength: o.maxLength,
-            pooling: o.pooling,
-            device: o.device,
-          },
-          featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
-          progress: progressFactory(o.quiet || o.json),
-          log,
-        });
-        const result = await trainer.train();
-        saveRun(output, model, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
-        const elapsed = (performance.now() - started) / 1000;
-        const r = result.evalReport;
-        if (o.json) {
-          process.stdout.write(
-            JSON.stringify({
-              output,
-              model: model.id,
-              revision: model.revision,
-              dataset: dataset.name,
-              mode: "frozen",
-              backend: result.backend,
-              features_from_cache: result.featuresFromCache,
-              train_samples: dataset.splits.train.length,
-              eval_samples: dataset.splits.validation.length,
-              global_step: result.state.global_step,
-              train_loss: result.trainLoss,
-              train_runtime: result.trainRuntime,
-              total_runtime: elapsed,
-              eval_loss: result.evalLoss,
-              eval_accuracy: r.accuracy,
-              eval_macro_f1: r.macroF1,
-              best_eval_accuracy: result.state.best_metric,
-            }) + "\n",
-          );
+        if (result.stopped === "interrupted") {
+          log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
+          process.exitCode = 130;
           return;
         }
-        process.stdout.write("\n" + formatReport(r, { title: `validation (${r.numExamples} examples)` }) + "\n");
-        process.stdout.write(
-          formatSummary("done", [
-            ["model", `${model.id} (frozen, ${trainer.args.pooling} pooling)`],
-            ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
-            ["features", result.featuresFromCache.train && result.featuresFromCache.validation ? "from cache" : "computed and cached"],
-            ["training", `${result.state.global_step} steps, ${trainer.args.numTrainEpochs} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)`],
-            ["train loss", result.trainLoss.toFixed(4)],
-            ["eval accuracy", `${r.accuracy.toFixed(4)} (best ${(result.state.best_metric ?? r.accuracy).toFixed(4)}), macro F1 ${r.macroF1.toFixed(4)}, loss ${result.evalLoss.toFixed(4)}`],
-            ["total time", formatDuration(elapsed)],
-            ["saved to", output],
-          ]),
-        );
+        saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
       } finally {
-        await model.close();
+        result.dispose();
       }
+      const elapsed = (performance.now() - started) / 1000;
+      const r = result.evalReport;
+      const base = result.base;
+      if (o.json) {
+        process.stdout.write(
+          JSON.stringify({
+            output,
+            model: base.id,
+            revision: base.revision,
+            dataset: dataset.name,
+            mode: result.mode,
+            strategy: result.strategy ?? null,
+            backend: result.backend,
+            features_from_cache: result.featuresFromCache ?? null,
+            train_samples: dataset.splits.train.length,
+            eval_samples: dataset.splits.validation.length,
+            global_step: result.state.global_step,
+            stopped: result.stopped ?? null,
+            train_loss: result.trainLoss,
+            train_runtime: result.trainRuntime,
+            train_samples_per_second: result.trainSamplesPerSecond,
+            total_runtime: elapsed,
+            eval_loss: result.evalLoss,
+            eval_accuracy: r.accuracy,
+            eval_macro_f1: r.macroF1,
+            best_eval_accuracy: result.state.best_metric,
+          }) + "\n",
+        );
+        return;
+      }
+      const a = trainer.args;
+      const mode =
+        result.mode === "frozen"
+          ? `frozen encoder, ${a.pooling} pooling`
+          : `full fine-tuning${a.unfreezeTop !== undefined ? `, top ${a.unfreezeTop} layers` : ""}${a.gradualUnfreeze ? ", gradual unfreezing" : ""}${a.fromScratch ? ", from scratch" : ""}`;
+      const rows: [string, string][] = [
+        ["model", `${base.id}${base.local ? "" : ` @ ${base.revision.slice(0, 12)}`} (${mode})`],
+        ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
+      ];
+      if (result.featuresFromCache) rows.push(["features", result.featuresFromCache.train && result.featuresFromCache.validation ? "from cache" : "computed and cached"]);
+      rows.push(
+        ["training", `${result.state.global_step} steps, ${result.state.epoch.toFixed(2)} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)${result.stopped ? `, ${result.stopped}` : ""}`],
+        ["train loss", result.trainLoss.toFixed(4)],
+        ["eval accuracy", `${r.accuracy.toFixed(4)} (best ${(result.state.best_metric ?? r.accuracy).toFixed(4)}), macro F1 ${r.macroF1.toFixed(4)}, loss ${result.evalLoss.toFixed(4)}`],
+        ["total time", formatDuration(elapsed)],
+        ["saved to", output],
+      );
+      process.stdout.write("\n" + formatReport(r, { title: `validation (${r.numExamples} examples)` }) + "\n");
+      process.stdout.write(formatSummary("done", rows));
     }),
   );
   return cmd;
