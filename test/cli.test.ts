@@ -178,3 +178,44 @@ describe("bertune CLI with a model from the Hub (local mock server)", () => {
     expect(JSON.parse(offline.stdout).eval_accuracy).toBe(json(join(run, "eval_results.json")).eval_accuracy);
   });
 });
+
+describe("bertune CLI, full fine-tuning end to end on bert-random-tiny + SST-2", () => {
+  const work = tempDir();
+  const data = sst2Subset(join(work, "sst2-small"), 96, 32);
+  const run = join(work, "full");
+  const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf") };
+
+  it("trains every layer and saves a BertForSequenceClassification that evaluate and predict load", async () => {
+    const r = await runCli(["train", "--model", TINY_MODEL, "--dataset", data, "--output", run, "--epochs", "2", "--batch-size", "16", "--max-length", "64", "--json"], env);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.mode).toBe("full");
+    expect(summary.global_step).toBe(12);
+    const config = json(join(run, "config.json"));
+    expect(config.architectures).toEqual(["BertForSequenceClassification"]);
+    expect(config.bertune_mode).toBe("full");
+    expect(config.num_hidden_layers).toBe(2);
+    for (const f of ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "checkpoint-6/model.safetensors", "checkpoint-12/optimizer.safetensors"]) expect(existsSync(join(run, f)), f).toBe(true);
+    // Exactly the state dict of transformers' BertForSequenceClassification: "bert." + BertModel's names, plus the classifier.
+    const saved = readSafetensors(join(run, "model.safetensors"));
+    const base = readSafetensors(join(TINY_MODEL, "model.safetensors"));
+    const expected = [...[...base.tensors.keys()].map((k) => `bert.${k}`), "classifier.weight", "classifier.bias"].sort();
+    expect([...saved.tensors.keys()].sort()).toEqual(expected);
+    for (const [k, info] of base.tensors) expect(saved.tensors.get(`bert.${k}`)!.shape).toEqual(info.shape);
+
+    const ev = await runCli(["evaluate", run, "--json"], env);
+    expect(ev.code).toBe(0);
+    expect(JSON.parse(ev.stdout).eval_accuracy).toBe(json(join(run, "eval_results.json")).eval_accuracy);
+    const p = await runCli(["predict", run, "a gripping, beautifully acted film", "--json"], env);
+    expect(p.code).toBe(0);
+    expect(["LABEL_0", "LABEL_1"]).toContain(JSON.parse(p.stdout).label);
+  });
+
+  it("--strategy auto picks feature extraction for a small data set and says why", async () => {
+    const r = await runCli(["train", "--model", TINY_MODEL, "--dataset", data, "--output", join(work, "auto"), "--epochs", "1", "--strategy", "auto"], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/--strategy auto: 96 training examples \(< 1,000\): feature extraction/);
+    expect(json(join(work, "auto", "config.json")).bertune_mode).toBe("frozen");
+  });
+});
