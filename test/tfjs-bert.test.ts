@@ -73,3 +73,16 @@ describe("BertModel in tensorflow.js with weights converted from safetensors", (
     model.dispose();
   });
 });
+
+describe("bertune encode: both engines give the same vectors", () => {
+  it.each(["pooler", "cls", "mean"] as const)("%s pooling: tfjs equals onnx within 1e-5, and both equal PyTorch", async (pooling) => {
+    const { encode } = await import("../src/encode.js");
+    const onnx = await encode(TINY_MODEL, ref.sentences, { engine: "onnx", pooling, maxLength: 32 });
+    const tfjs = await encode(TINY_MODEL, ref.sentences, { engine: "tfjs", pooling, maxLength: 32, device: "wasm" });
+    const key = { pooler: "pooler_output", cls: "cls_hidden", mean: "mean_pooled" }[pooling];
+    ref.sentences.forEach((_: string, i: number) => {
+      expect(maxAbsDiff(tfjs.vectors[i], Array.from(onnx.vectors[i]))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(tfjs.vectors[i], ref.encoder[key][i])).toBeLessThan(1e-5);
+    });
+  });
+});

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { evaluateCommand } from "./commands/evaluate.js";
 import { predictCommand } from "./commands/predict.js";
+import { encodeCommand } from "./commands/encode.js";
+import { reportCommand } from "./commands/report.js";
 import { trainCommand } from "./commands/train.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -13,7 +15,9 @@ const program = new Command("bertune")
   .showHelpAfterError("(run with --help for usage)")
   .addCommand(trainCommand())
   .addCommand(evaluateCommand())
-  .addCommand(predictCommand());
+  .addCommand(predictCommand())
+  .addCommand(encodeCommand())
+  .addCommand(reportCommand());
 
 program.addHelpText(
   "after",
