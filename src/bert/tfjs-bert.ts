@@ -112,6 +112,32 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   return op(table, ids);
 }
 
+/** Swap the last two axes. */
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * a · b whose gradients are also plain (untransposed) products. tf.matMul's own gradients ask
+ * for transposed operands, which the wasm backend multiplies 10–20× slower than an explicit
+ * transpose followed by a plain product.
+ */
+export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, y]);
+    return {
+      value: tf.matMul(x, y),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = Array.isArray(dy) ? dy[0] : dy;
+        return [tf.matMul(g, swapLast(saved[1])), tf.matMul(swapLast(saved[0]), g)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(a, b);
+}
+
 let nextModelId = 0;
 
 /**
@@ -195,7 +221,7 @@ export class TfBertModel {
     const w = this.p(`${prefix}.weight`);
     const shape = x.shape;
     const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
-    const y = tf.matMul(x2, w as tf.Tensor2D, false, true).add(this.p(`${prefix}.bias`));
+    const y = matMulNN(x2, tf.transpose(w)).add(this.p(`${prefix}.bias`));
     return y.reshape([...shape.slice(0, -1), w.shape[0]]);
   }
 
@@ -236,9 +262,9 @@ export class TfBertModel {
       const q = heads(this.linear(x, `${p}.attention.self.query`)) as tf.Tensor4D;
       const k = heads(this.linear(x, `${p}.attention.self.key`)) as tf.Tensor4D;
       const v = heads(this.linear(x, `${p}.attention.self.value`)) as tf.Tensor4D;
-      const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(dh)).add(maskAdd);
+      const scores = matMulNN(q, swapLast(k)).mul(1 / Math.sqrt(dh)).add(maskAdd);
       const probs = this.dropout(tf.softmax(scores, -1), c.attention_probs_dropout_prob, seeds) as tf.Tensor4D;
-      const context = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([b, s, h]);
+      const context = matMulNN(probs, v).transpose([0, 2, 1, 3]).reshape([b, s, h]);
       const attnOut = this.dropout(this.linear(context, `${p}.attention.output.dense`), hp, seeds);
       x = this.layerNorm(attnOut.add(x), `${p}.attention.output.LayerNorm`);
       const inter = this.act(this.linear(x, `${p}.intermediate.dense`));

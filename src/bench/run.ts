@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: throughput of full fine-tuning (bert-random-tiny on SST-2, and the bert-mini
+ * and bert-base shapes at 32 × 128 tokens) on every tensorflow.js backend that starts here,
+ * frozen feature extraction, and the head on cached features — each figure beside a baseline
+ * measured in the same run (PyTorch on the same threads when python3 has torch; else the
+ * pure-JS cpu backend), with peak memory and a tensor-count check for leaks.
+ *
+ * Options: --base (also the bert-base shape on CPU backends: minutes a step), --json FILE,
+ * --backends wasm,webgpu,... (default: all), --threads N (PyTorch baseline threads; default: cores).
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BertConfig } from "../bert/config.js";
+import type { LoadedDataset } from "../data/types.js";
+import { extractFeatures } from "../features/extract.js";
+import { loadFullModelSource, loadModel, type FullModelSource } from "../model.js";
+import { resolveArgs } from "../train/args.js";
+import { tf, useBackend, type Device } from "../train/backend.js";
+import { trainFull } from "../train/full-trainer.js";
+import { trainHead } from "../train/head-trainer.js";
+import { Rng } from "../util/rng.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const TINY = join(ROOT, "models/bert-random-tiny");
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const value = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const threads = Number(value("--threads") ?? availableParallelism());
+
+interface Row {
+  what: string;
+  backend: string;
+  seqPerS: number;
+  tokensPerS?: number;
+  baseline?: { name: string; seqPerS: number };
+  note?: string;
+}
+const rows: Row[] = [];
+let peakRss = 0;
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+
+const SHAPES: Record<string, Partial<BertConfig>> = {
+  "bert-mini": { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 512 },
+  "bert-base": { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512 },
+};
+
+function sst2(n: number): { text: string; label: number }[] {
+  return readFileSync(join(ROOT, "datasets/sst2/train.tsv"), "utf8")
+    .split("\n")
+    .slice(1, n + 1)
+    .map((l) => l.split("\t"))
+    .map(([text, label]) => ({ text, label: Number(label) }));
+}
+
+/** Texts of random vocabulary words long enough to fill `tokens` word pieces. */
+function fullLengthTexts(n: number, tokens: number): { text: string; label: number }[] {
+  const words = readFileSync(join(TINY, "vocab.txt"), "utf8").split("\n").slice(2000, 20000).filter((w) => /^[a-z]+$/.test(w));
+  const rng = new Rng(1);
+  return Array.from({ length: n }, (_, i) => ({ text: Array.from({ length: tokens }, () => words[rng.int(words.length)]).join(" "), label: i % 2 }));
+}
+
+function dataset(train: { text: string; label: number }[]): LoadedDataset {
+  return { name: "bench", source: "bench", contentHash: "bench", splits: { train, validation: train.slice(0, 1) }, validationSource: "file", id2label: ["0", "1"], columns: { text: "text", label: "label" } };
+}
+
+/** Steps per second of trainFull itself (the product's code path), excluding the first (warm-up) step. */
+async function fullTraining(source: FullModelSource, data: LoadedDataset, batch: number, maxLength: number, steps: number, fromScratch: boolean) {
+  const times: number[] = [];
+  let tensorsAfterSteps: number[] = [];
+  const r = await trainFull({
+    source,
+    dataset: data,
+    args: resolveArgs({ numTrainEpochs: 1, perDeviceTrainBatchSize: batch, maxLength, evalStrategy: "no", saveStrategy: "no", fromScratch, loggingSteps: 1000 }),
+    progress: () => ({
+      tick: (n = 1) => {
+        if (n === 0) return;
+        times.push(performance.now());
+        tensorsAfterSteps.push(tf.memory().numTensors);
+        sampleRss();
+      },
+      done() {},
+    }),
+  });
+  r.model.dispose();
+  tensorsAfterSteps = tensorsAfterSteps.slice(1);
+  const measured = Math.min(steps, times.length) - 1;
+  const seconds = (times[measured] - times[0]) / 1000;
+  return { seqPerS: (measured * batch) / seconds, flat: new Set(tensorsAfterSteps).size <= 1 };
+}
+
+function torchBaseline(config: Partial<BertConfig>, mode: "train" | "infer", batch: number, seq: number, steps: number): { seqPerS: number; impl: string } | undefined {
+  const job = { config: { vocab_size: 30522, type_vocab_size: 2, ...config }, mode, batch, seq, steps, threads };
+  const r = spawnSync("/usr/bin/python3", [join(ROOT, "scripts/torch_baseline.py"), JSON.stringify(job)], { encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) return undefined;
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  return { seqPerS: out.seq_per_s, impl: `PyTorch ${out.torch} ${out.impl}, ${threads} threads` };
+}
+
+function tinyConfigShape(source: FullModelSource): Partial<BertConfig> {
+  const c = source.config;
+  return { hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers, num_attention_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, max_position_embeddings: c.max_position_embeddings };
+}
+
+async function main() {
+  const wanted = (value("--backends") ?? "wasm,webgpu,tensorflow,cpu").split(",") as Device[];
+  const backends: string[] = [];
+  for (const b of wanted) {
+    try {
+      await useBackend(b);
+      backends.push(b);
+    } catch (e) {
+      process.stderr.write(`skipping ${b}: ${(e as Error).message}\n`);
+    }
+  }
+  const tiny = await loadFullModelSource(TINY);
+  const withShape = (shape: Partial<BertConfig>): FullModelSource => ({ ...tiny, config: { ...tiny.config, ...shape } });
+  const torchTiny = torchBaseline(tinyConfigShape(tiny), "train", 32, 64, 30);
+  const torchMini = torchBaseline(SHAPES["bert-mini"], "train", 32, 128, 3);
+  const torchBase = flag("--base") ? torchBaseline(SHAPES["bert-base"], "train", 32, 128, 1) : undefined;
+  let cpuTiny: number | undefined;
+
+  for (const b of backends) {
+    await useBackend(b as Device);
+    process.stderr.write(`full fine-tuning on ${b}...\n`);
+    const t = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
+    if (b === "cpu") cpuTiny = t.seqPerS;
+    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, baseline: torchTiny && { name: torchTiny.impl, seqPerS: torchTiny.seqPerS }, note: t.flat ? "tensors flat" : "TENSOR COUNT GREW" });
+    if (b === "cpu") continue; // the pure-JS backend is only the slow fallback
+    const mini = await fullTraining(withShape(SHAPES["bert-mini"]), dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+    rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
+    if (b !== "wasm" || flag("--base")) {
+      const base = await fullTraining(withShape(SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
+      rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, baseline: torchBase && { name: torchBase.impl, seqPerS: torchBase.seqPerS } });
+    }
+  }
+  if (cpuTiny) for (const r of rows) if (!r.baseline && r.what.includes("tiny")) r.baseline = { name: "tfjs cpu backend", seqPerS: cpuTiny };
+
+  // Frozen feature extraction through onnxruntime (the frozen path's encoder).
+  process.stderr.write("frozen feature extraction...\n");
+  const onnx = await loadModel(TINY, { threads });
+  for (const [label, texts] of [
+    ["SST-2 sentences", sst2(2048)],
+    ["32 x 128 tokens", fullLengthTexts(512, 128)],
+  ] as const) {
+    await extractFeatures(onnx.encoder, onnx.tokenizer, texts.slice(0, 64), { maxLength: 128, pooling: "pooler" });
+    const t0 = performance.now();
+    await extractFeatures(onnx.encoder, onnx.tokenizer, texts, { maxLength: 128, pooling: "pooler" });
+    const seqPerS = texts.length / ((performance.now() - t0) / 1000);
+    sampleRss();
+    const base = label.startsWith("32") ? torchBaseline(tinyConfigShape(tiny), "infer", 32, 128, 30) : undefined;
+    rows.push({ what: `frozen features bert-random-tiny (onnx), ${label}`, backend: `onnxruntime cpu, ${threads} threads`, seqPerS, baseline: base && { name: base.impl, seqPerS: base.seqPerS } });
+  }
+  await onnx.close();
+
+  // The head on cached features: one epoch of trainHead on 20,000 × 768 features.
+  await useBackend("wasm");
+  const n = 20_000;
+  const h = 768;
+  const rng = new Rng(3);
+  const feats = new Float32Array(n * h).map(() => rng.normal());
+  const labels = Array.from({ length: n }, (_, i) => i % 2);
+  for (const batch of [8, 32]) {
+    const r = trainHead(
+      { train: { data: feats, rows: n, labels }, validation: { data: feats.subarray(0, h * 100), rows: 100, labels: labels.slice(0, 100) }, hiddenSize: h, id2label: ["0", "1"], dropout: 0.1, initializerRange: 0.02 },
+      resolveArgs({ freezeBackbone: true, numTrainEpochs: 1, perDeviceTrainBatchSize: batch, evalStrategy: "no" }),
+    );
+    r.head.dispose();
+    rows.push({ what: `head on cached features (768-d), batch ${batch}, 1 epoch`, backend: "wasm", seqPerS: r.trainSamplesPerSecond, note: "target >= 100,000 ex/s" });
+  }
+
+  const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
+  const lines = [
+    "| what | backend | seq/s | tokens/s | baseline (same run) | ratio | note |",
+    "| --- | --- | ---: | ---: | --- | ---: | --- |",
+    ...rows.map((r) => `| ${r.what} | ${r.backend} | ${fmt(r.seqPerS)} | ${r.tokensPerS ? fmt(r.tokensPerS) : ""} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.seqPerS)}` : "—"} | ${r.baseline ? `${(r.seqPerS / r.baseline.seqPerS).toFixed(2)}×` : ""} | ${r.note ?? ""} |`),
+  ];
+  process.stdout.write(lines.join("\n") + `\n\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}; ${availableParallelism()} cores\n`);
+  const jsonOut = value("--json");
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, peakRssBytes: peakRss, threads }, null, 2));
+}
+
+await main();
