@@ -109,3 +109,15 @@ describe("learning-rate schedule", () => {
     expect(warmupStepsFor(1000, 0.06, 7)).toBe(7);
   });
 });
+
+describe("dropout mask", () => {
+  it("drops a fraction p of units, scales the rest by 1/(1-p), and repeats for a seed", async () => {
+    const { dropoutMask } = await import("../src/train/head.js");
+    const m = dropoutMask(new Rng(5), 100, 1001, 0.1);
+    const dropped = m.filter((x) => x === 0).length / m.length;
+    expect(dropped).toBeGreaterThan(0.095);
+    expect(dropped).toBeLessThan(0.105);
+    expect(m.every((x) => x === 0 || Math.abs(x - 1 / 0.9) < 1e-6)).toBe(true);
+    expect(Array.from(dropoutMask(new Rng(5), 100, 1001, 0.1))).toEqual(Array.from(m));
+  });
+});

@@ -77,11 +77,20 @@ export class ClassificationHead {
   }
 }
 
-/** Inverted dropout mask from a seeded generator, so the same seed drops the same units. */
+/**
+ * Inverted dropout mask from a seeded generator, so the same seed drops the same units. Each
+ * 32-bit draw decides two units (16 bits each: p is resolved to 1/65536), which halves the cost
+ * on the hot path of head training.
+ */
 export function dropoutMask(rng: Rng, rows: number, cols: number, p: number): Float32Array {
   const mask = new Float32Array(rows * cols);
   const keep = 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < p ? 0 : keep;
+  const threshold = Math.round(p * 65536);
+  for (let i = 0; i < mask.length; i += 2) {
+    const r = rng.nextUint32();
+    mask[i] = (r & 0xffff) < threshold ? 0 : keep;
+    if (i + 1 < mask.length) mask[i + 1] = r >>> 16 < threshold ? 0 : keep;
+  }
   return mask;
 }
 

@@ -7,12 +7,16 @@ export class Rng {
   constructor(seed: number) {
     this.state = seed >>> 0;
   }
-  /** Uniform in [0, 1). */
-  next(): number {
+  /** A uniform 32-bit unsigned integer. */
+  nextUint32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
   }
   /** An integer in [0, n). */
   int(n: number): number {
