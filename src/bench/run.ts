@@ -162,7 +162,7 @@ async function main() {
   const rng = new Rng(3);
   const feats = new Float32Array(n * h).map(() => rng.normal());
   const labels = Array.from({ length: n }, (_, i) => i % 2);
-  for (const batch of [8, 32]) {
+  for (const batch of [8, 32, 256]) {
     const r = trainHead(
       { train: { data: feats, rows: n, labels }, validation: { data: feats.subarray(0, h * 100), rows: 100, labels: labels.slice(0, 100) }, hiddenSize: h, id2label: ["0", "1"], dropout: 0.1, initializerRange: 0.02 },
       resolveArgs({ freezeBackbone: true, numTrainEpochs: 1, perDeviceTrainBatchSize: batch, evalStrategy: "no" }),
