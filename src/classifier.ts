@@ -104,7 +104,7 @@ export class Classifier {
       return new Classifier(run, new FullEngine(new BertClassifier(bert, run.head, c.pooling as Pooling), tokenizer, c.max_length, 32));
     }
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
-    const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision });
+    const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });
     if (model.config.hidden_size !== c.hidden_size) {
       await model.close();
       throw new BertuneError(

@@ -97,7 +97,9 @@ export class Trainer {
 
   private async frozenModel(): Promise<{ model: LoadedModel; owned: boolean }> {
     const m = this.o.model;
-    if (typeof m === "string") return { model: await loadModel(m, { ...this.o.modelOptions, log: this.log }), owned: true };
+    // --device webgpu runs the ONNX encoder on onnxruntime's WebGPU execution provider too.
+    const onnxDevice = this.args.device === "webgpu" ? "webgpu" : this.o.modelOptions?.onnxDevice;
+    if (typeof m === "string") return { model: await loadModel(m, { ...this.o.modelOptions, onnxDevice, log: this.log }), owned: true };
     if ("encoder" in m) return { model: m, owned: false };
     throw new BertuneError("frozen mode needs the model's ONNX encoder", "pass the model id or loadModel(...) to the Trainer");
   }
