@@ -122,6 +122,11 @@ export function formatSummary(title: string, rows: [string, string | number][]):
   return [colors(process.stdout).green(title), ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join("\n") + "\n";
 }
 
+/** "model file config.json: /path/to/config.json" lines, for --verbose. */
+export function fileLines(what: string, files: Record<string, string>): string[] {
+  return Object.entries(files).map(([name, path]) => `${what} ${name}: ${path}`);
+}
+
 /** One line per epoch from trainer_state's log_history, for --verbose. */
 export function epochDetails(logHistory: unknown): string[] {
   const f = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(4));

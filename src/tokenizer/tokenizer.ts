@@ -27,13 +27,16 @@ function readJson(path: string, what: string): Record<string, unknown> {
   } catch {
     throw new BertuneError(`cannot read ${what} at ${path}`, "check the model folder, or download the model again");
   }
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
-    return value as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch {
     throw new BertuneError(`${what} at ${path} is not valid JSON`, "the file is corrupt or truncated: download the model again");
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new BertuneError(`${what} at ${path} is not a JSON object`, "the file is damaged: download the model again");
+  }
+  return value as Record<string, unknown>;
 }
 
 /** One piece of a post-processor template: a special token or the A/B sequence, with its token type. */

@@ -9,7 +9,7 @@ import { evalResultsJson } from "../../run/eval-json.js";
 import { runDir } from "../../run/load.js";
 import { runDataset } from "../../run/training-args.js";
 import { writeJsonAtomic } from "../../util/atomic.js";
-import { action, addModelOptions, choiceArg, intArg, logger, numberArg, progressFactory, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, choiceArg, intArg, logger, numberArg, progressFactory, verboseLogger, type ModelCliOptions } from "../common.js";
 import { datasetSpec } from "./dataset-options.js";
 
 interface EvaluateCliOptions extends ModelCliOptions {
@@ -64,6 +64,7 @@ export function evaluateCommand(): Command {
         seed: pick(o.seed, s.seed),
         encoding: pick(o.encoding, s.encoding),
       });
+      verboseLogger(o)(`run ${dir}; data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
       const classifier = await Classifier.load(dir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
       try {
         const result = await classifier.evaluate(dataset, {

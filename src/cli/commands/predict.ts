@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { Classifier, type Prediction } from "../../classifier.js";
 import { BertuneError } from "../../errors.js";
-import { action, addModelOptions, logger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, logger, verboseLogger, type ModelCliOptions } from "../common.js";
 
 interface PredictCliOptions extends ModelCliOptions {
   file?: string;
@@ -52,6 +52,7 @@ export function predictCommand(): Command {
         inputs = lines(await readStdin());
       }
       if (inputs.length === 0) throw new BertuneError("no texts to classify", "the input was empty");
+      verboseLogger(o)(`run ${runDir}: ${inputs.length} text${inputs.length === 1 ? "" : "s"} to classify`);
       const classifier = await Classifier.load(runDir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
       try {
         const predictions = await classifier.predict(inputs);

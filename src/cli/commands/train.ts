@@ -9,7 +9,7 @@ import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
 import { Trainer } from "../../train/trainer.js";
 import { formatReport } from "../../metrics/format.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, choiceArg, formatSummary, intArg, logger, numberArg, progressFactory, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, choiceArg, epochDetails, fileLines, formatSummary, intArg, logger, numberArg, progressFactory, verboseLogger, type ModelCliOptions } from "../common.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
 
@@ -118,11 +118,13 @@ Examples:
   cmd.action(
     action(async (o: TrainCliOptions) => {
       const log = logger(o.quiet || o.json);
+      const verbose = verboseLogger(o);
       const output = resolve(o.output ?? defaultOutput(o.model, o.dataset));
       const started = performance.now();
       const dataOptions = datasetOptions(o);
       const dataset = await loadDataset(o.dataset, dataOptions);
       log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
+      verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
       // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
       const abort = new AbortController();
       const onSigint = () => {
@@ -183,6 +185,7 @@ Examples:
       } finally {
         result.dispose();
       }
+      for (const line of [...fileLines("model file", result.base.files), ...epochDetails(result.state.log_history)]) verbose(line);
       const elapsed = (performance.now() - started) / 1000;
       const r = result.evalReport;
       const base = result.base;
