@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { readBertConfig } from "./bert/config.js";
+import { clampMaxLength, readBertConfig } from "./bert/config.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
 import { readSafetensors } from "./bert/safetensors.js";
 import { BertClassifier, classifierLogits } from "./bert/sequence-classifier.js";
@@ -101,7 +101,8 @@ export class Classifier {
       // A full run is self-contained: weights, config and tokenizer all live in the run folder.
       const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), readBertConfig(join(run.dir, RUN_FILES.config)));
       const tokenizer = Tokenizer.fromFiles({ tokenizer: join(run.dir, "tokenizer.json"), tokenizerConfig: join(run.dir, "tokenizer_config.json") });
-      return new Classifier(run, new FullEngine(new BertClassifier(bert, run.head, c.pooling as Pooling), tokenizer, c.max_length, 32));
+      const maxLength = clampMaxLength(c.max_length, bert.config).maxLength;
+      return new Classifier(run, new FullEngine(new BertClassifier(bert, run.head, c.pooling as Pooling), tokenizer, maxLength, 32));
     }
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
     const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });
@@ -112,6 +113,8 @@ export class Classifier {
         "the base model changed since training: train again",
       );
     }
+    // Runs saved before max_length was clamped at training time may ask for more positions than the model has.
+    run.config.max_length = clampMaxLength(c.max_length, model.config).maxLength;
     return new Classifier(run, new FrozenEngine(run, model));
   }
 

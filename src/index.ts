@@ -23,3 +23,8 @@ export { resolveModel, type ResolveOptions, type ResolvedModel } from "./hub/res
 export { hubCacheDir } from "./hub/cache.js";
 export { BertuneError } from "./errors.js";
 export type { ProgressFactory, ProgressSink } from "./util/progress.js";
+export { writeRunReport, writeCompareReport, readRunReportData, worstMisclassified, type ReportOptions, type ReportResult } from "./report/index.js";
+export { encode, type EncodeOptions } from "./encode.js";
+export { loadFullModelSource, type FullModelSource } from "./model.js";
+export { useBackend, DEVICES, type Device } from "./train/backend.js";
+export { chooseStrategy } from "./train/strategy.js";

@@ -141,9 +141,7 @@ describe.concurrent("bad input through the CLI", () => {
     expect(clampMaxLength(64, { max_position_embeddings: 128 })).toEqual({ maxLength: 64, clamped: false });
   });
 
-  // Frozen-mode training does not clamp yet: onnxruntime fails on the position embeddings (exit 7).
-  // Enable once the Trainer's frozen path applies clampMaxLength (src/bert/config.ts), as full mode does.
-  it.skip("--max-length above max_position_embeddings is clamped with a log line", async () => {
+  it("--max-length above max_position_embeddings is clamped with a log line", async () => {
     const r = await train(longData(), "--max-length", "512", "--output", join(work, "clamped"));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--max-length 512 .* 128/);

@@ -1,3 +1,4 @@
+import { clampMaxLength, type BertConfig } from "../bert/config.js";
 import type { TensorToWrite } from "../bert/safetensors.js";
 import type { Example, LoadedDataset } from "../data/types.js";
 import { BertuneError } from "../errors.js";
@@ -112,6 +113,13 @@ export class Trainer {
     return loadFullModelSource(m.id, { ...this.o.modelOptions, revision: m.local ? undefined : m.revision, log: this.log });
   }
 
+  /** A --max-length beyond the model's positions becomes the model's limit (and is saved as such). */
+  private clampMaxLength(config: BertConfig): void {
+    const { maxLength, clamped } = clampMaxLength(this.args.maxLength, config);
+    if (clamped) this.log(`--max-length ${this.args.maxLength} exceeds the model's ${maxLength} positions: using ${maxLength}`);
+    this.args.maxLength = maxLength;
+  }
+
   private features(model: LoadedModel, split: "train" | "validation", examples: Example[]): Promise<FrozenFeatures> {
     return frozenFeatures(model, examples, {
       datasetHash: this.o.dataset.contentHash,
@@ -126,6 +134,7 @@ export class Trainer {
   private async trainFrozen(backend: string): Promise<TrainResult> {
     const { dataset } = this.o;
     const { model, owned } = await this.frozenModel();
+    this.clampMaxLength(model.config);
     try {
       const { train, validation } = dataset.splits;
       const trainFeat = await this.features(model, "train", train);
@@ -165,9 +174,7 @@ export class Trainer {
 
   private async trainFullMode(backend: string): Promise<TrainResult> {
     const source = await this.fullSource();
-    if (this.args.maxLength > source.config.max_position_embeddings) {
-      this.log(`--max-length ${this.args.maxLength} exceeds the model's ${source.config.max_position_embeddings} positions: using ${source.config.max_position_embeddings}`);
-    }
+    this.clampMaxLength(source.config);
     const r = await trainFull({
       source,
       dataset: this.o.dataset,

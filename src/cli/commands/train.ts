@@ -225,7 +225,10 @@ Examples:
         ["model", `${base.id}${base.local ? "" : ` @ ${base.revision.slice(0, 12)}`} (${mode})`],
         ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
       ];
-      if (result.featuresFromCache) rows.push(["features", result.featuresFromCache.train && result.featuresFromCache.validation ? "from cache" : "computed and cached"]);
+      if (result.featuresFromCache) {
+        const fromCache = result.featuresFromCache.train && result.featuresFromCache.validation;
+        rows.push(["features", fromCache ? "from cache" : o.cache ? "computed and cached" : "computed (cache off)"]);
+      }
       rows.push(
         ["training", `${result.state.global_step} steps, ${result.state.epoch.toFixed(2)} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)${result.stopped ? `, ${result.stopped}` : ""}`],
         ["train loss", result.trainLoss.toFixed(4)],
