@@ -8,7 +8,7 @@ export { builtinDatasetNames } from "./data/registry.js";
 export type { Example, DatasetSplits, LoadedDataset, LoadDatasetOptions } from "./data/types.js";
 export { Trainer, type TrainerOptions, type TrainResult } from "./train/trainer.js";
 export { DEFAULT_ARGS, FROZEN_DEFAULT_LEARNING_RATE, resolveArgs, type TrainingArgs, type EvalStrategy } from "./train/args.js";
-export type { LogEntry, TrainerState } from "./train/head-trainer.js";
+export type { LogEntry, TrainerState } from "./train/state.js";
 export { saveRun } from "./run/save.js";
 export { readRun, type TrainedRun } from "./run/load.js";
 export { Classifier, evaluate, predict, type Prediction, type EvaluationResult, type EvaluateOptions, type ClassifierOptions } from "./classifier.js";

@@ -5,7 +5,7 @@ import { readSafetensors, tensorToFloat32, writeSafetensors, type SafetensorsFil
 import { BertuneError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import type { SavedParamState } from "./adamw.js";
-import type { TrainerState } from "./head-trainer.js";
+import type { TrainerState } from "./state.js";
 
 /** What a checkpoint holds: the model, the optimizer's moments and step counts, and the Trainer's state. */
 export interface CheckpointContents {

@@ -12,7 +12,7 @@ import { argsToJson, type TrainingArgs } from "./args.js";
 import { tf } from "./backend.js";
 import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint.js";
 import { ClassificationHead, crossEntropy, scoreLogits } from "./head.js";
-import type { LogEntry, TrainerState } from "./head-trainer.js";
+import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 
@@ -28,21 +28,14 @@ export interface FullTrainingOptions {
   signal?: AbortSignal;
 }
 
-export interface FullTrainingResult {
+export interface FullTrainingResult extends TrainingOutcome {
   model: BertClassifier;
-  state: TrainerState;
-  evalReport: ClassificationReport;
-  evalLoss: number;
-  trainLoss: number;
-  trainRuntime: number;
-  trainSamplesPerSecond: number;
   trainTokensPerSecond: number;
   /** Why training ended before its last step, if it did. */
   stopped?: "early-stopping" | "interrupted";
   lastCheckpoint?: string;
 }
 
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** Depth from the top: pooler and head 0, top encoder layer 1, …, embeddings L+1. */
 function depthOf(name: string, layers: number): number {
@@ -136,17 +129,8 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   const totalSteps = stepsPerEpoch * args.numTrainEpochs;
   const schedule = { learningRate: args.learningRate, warmupSteps: warmupStepsFor(totalSteps, args.warmupRatio, args.warmupSteps), totalSteps, type: args.lrSchedulerType };
 
-  let state: TrainerState = {
-    epoch: 0,
-    global_step: 0,
-    max_steps: totalSteps,
-    num_train_epochs: args.numTrainEpochs,
-    train_batch_size: bs,
-    logging_steps: args.loggingSteps,
-    log_history: [],
-    best_metric: null,
-    best_model_checkpoint: null,
-  };
+  let state = newTrainerState(args, totalSteps);
+
   let patienceLeft = args.earlyStoppingPatience;
   let best: { metric: number; weights: Map<string, Float32Array> } | undefined;
 
@@ -177,18 +161,8 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   };
   const logEval = (): LogEntry => {
     const { report, loss } = evaluate();
-    const entry: LogEntry = {
-      epoch: round4(state.epoch),
-      step: state.global_step,
-      eval_loss: loss,
-      eval_accuracy: report.accuracy,
-      eval_macro_f1: report.macroF1,
-      eval_macro_precision: report.macroPrecision,
-      eval_macro_recall: report.macroRecall,
-    };
-    state.log_history.push(entry);
-    if (state.best_metric === null || report.accuracy > state.best_metric) {
-      state.best_metric = report.accuracy;
+    const { entry, improved } = recordEval(state, report, loss);
+    if (improved) {
       patienceLeft = args.earlyStoppingPatience;
       if (args.loadBestModelAtEnd) best = { metric: report.accuracy, weights: new Map([...vars].map(([n, v]) => [n, new Float32Array(v.dataSync())])) };
       state.best_model_checkpoint = null;

@@ -8,33 +8,8 @@ import { tf } from "./backend.js";
 import { ClassificationHead, checkLabels, crossEntropy, dropoutMask, headLogits, scoreLogits } from "./head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
+import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
 
-/** One entry of trainer_state.json's log_history, as the Hugging Face Trainer writes it. */
-export interface LogEntry {
-  epoch: number;
-  step: number;
-  loss?: number;
-  grad_norm?: number;
-  learning_rate?: number;
-  eval_loss?: number;
-  eval_accuracy?: number;
-  eval_macro_f1?: number;
-  eval_macro_precision?: number;
-  eval_macro_recall?: number;
-}
-
-/** trainer_state.json, in the Hugging Face Trainer's shape. */
-export interface TrainerState {
-  epoch: number;
-  global_step: number;
-  max_steps: number;
-  num_train_epochs: number;
-  train_batch_size: number;
-  logging_steps: number;
-  log_history: LogEntry[];
-  best_metric: number | null;
-  best_model_checkpoint: string | null;
-}
 
 /** Pooled features [rows × hidden] with their labels. */
 export interface FeatureSplit {
@@ -54,16 +29,8 @@ export interface HeadTrainingInput {
   initializerRange: number;
 }
 
-export interface HeadTrainingResult {
+export interface HeadTrainingResult extends TrainingOutcome {
   head: ClassificationHead;
-  state: TrainerState;
-  /** The final evaluation on the validation split. */
-  evalReport: ClassificationReport;
-  evalLoss: number;
-  /** Mean training loss over all steps. */
-  trainLoss: number;
-  trainRuntime: number;
-  trainSamplesPerSecond: number;
 }
 
 function gatherRows(data: Float32Array, h: number, idx: readonly number[]): Float32Array {
@@ -72,7 +39,6 @@ function gatherRows(data: Float32Array, h: number, idx: readonly number[]): Floa
   return out;
 }
 
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** Validation metrics of a head on precomputed features. */
 export function evaluateHead(head: ClassificationHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
@@ -120,32 +86,13 @@ export function trainHead(
     totalSteps,
     type: args.lrSchedulerType,
   };
-  const state: TrainerState = {
-    epoch: 0,
-    global_step: 0,
-    max_steps: totalSteps,
-    num_train_epochs: args.numTrainEpochs,
-    train_batch_size: bs,
-    logging_steps: args.loggingSteps,
-    log_history: [],
-    best_metric: null,
-    best_model_checkpoint: null,
-  };
+  const state = newTrainerState(args, totalSteps);
+
 
   const logEval = (epoch: number): LogEntry => {
     const { report, loss } = evaluateHead(head, validation, id2label);
-    const entry: LogEntry = {
-      epoch: round4(epoch),
-      step: state.global_step,
-      eval_loss: loss,
-      eval_accuracy: report.accuracy,
-      eval_macro_f1: report.macroF1,
-      eval_macro_precision: report.macroPrecision,
-      eval_macro_recall: report.macroRecall,
-    };
-    state.log_history.push(entry);
-    if (state.best_metric === null || report.accuracy > state.best_metric) state.best_metric = report.accuracy;
-    return entry;
+    state.epoch = epoch;
+    return recordEval(state, report, loss).entry;
   };
 
   let lossSum = 0;

@@ -4,29 +4,22 @@ import type { Example, LoadedDataset } from "../data/types.js";
 import { BertuneError } from "../errors.js";
 import { FeatureCache } from "../features/cache.js";
 import { frozenFeatures, type FrozenFeatures } from "../features/frozen.js";
-import type { ClassificationReport } from "../metrics/classification.js";
 import { loadFullModelSource, loadModel, type FullModelSource, type LoadedModel, type LoadModelOptions, type ModelBase } from "../model.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { resolveArgs, type TrainingArgs } from "./args.js";
 import { useBackend } from "./backend.js";
 import { trainFull } from "./full-trainer.js";
-import { trainHead, type TrainerState } from "./head-trainer.js";
+import { trainHead } from "./head-trainer.js";
+import type { TrainingOutcome } from "./state.js";
 import { chooseStrategy } from "./strategy.js";
 
 export type TrainingMode = "frozen" | "full";
 
 /** What a training run produced, whatever the mode. */
-export interface TrainResult {
+export interface TrainResult extends TrainingOutcome {
   mode: TrainingMode;
   /** The model the run started from (for the run's config.json and tokenizer files). */
   base: ModelBase & { onnxFrom?: { id: string; revision: string } };
-  state: TrainerState;
-  /** The final evaluation on the validation split. */
-  evalReport: ClassificationReport;
-  evalLoss: number;
-  trainLoss: number;
-  trainRuntime: number;
-  trainSamplesPerSecond: number;
   /** The tensorflow.js backend training ran on. */
   backend: string;
   /** Frozen mode: whether each split's features came from the cache. */
@@ -57,6 +50,12 @@ export interface TrainerOptions {
   log?: (line: string) => void;
   /** Abort to stop after the current step (full mode saves a checkpoint first). */
   signal?: AbortSignal;
+}
+
+/** The fields every mode reports, copied from a mode's own result. */
+function outcome(r: TrainingOutcome): TrainingOutcome {
+  const { state, evalReport, evalLoss, trainLoss, trainRuntime, trainSamplesPerSecond } = r;
+  return { state, evalReport, evalLoss, trainLoss, trainRuntime, trainSamplesPerSecond };
 }
 
 /**
@@ -155,12 +154,7 @@ export class Trainer {
       return {
         mode: "frozen",
         base,
-        state: r.state,
-        evalReport: r.evalReport,
-        evalLoss: r.evalLoss,
-        trainLoss: r.trainLoss,
-        trainRuntime: r.trainRuntime,
-        trainSamplesPerSecond: r.trainSamplesPerSecond,
+        ...outcome(r),
         backend,
         featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache },
         strategy: this.strategyReason,
@@ -188,12 +182,7 @@ export class Trainer {
     return {
       mode: "full",
       base,
-      state: r.state,
-      evalReport: r.evalReport,
-      evalLoss: r.evalLoss,
-      trainLoss: r.trainLoss,
-      trainRuntime: r.trainRuntime,
-      trainSamplesPerSecond: r.trainSamplesPerSecond,
+      ...outcome(r),
       backend,
       stopped: r.stopped,
       strategy: this.strategyReason,
