@@ -6,6 +6,9 @@ import { predictCommand } from "./commands/predict.js";
 import { encodeCommand } from "./commands/encode.js";
 import { reportCommand } from "./commands/report.js";
 import { trainCommand } from "./commands/train.js";
+import { pushCommand } from "./commands/push.js";
+import { downloadCommand } from "./commands/download.js";
+import { cacheCommand } from "./commands/cache.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -17,7 +20,10 @@ const program = new Command("bertune")
   .addCommand(evaluateCommand())
   .addCommand(predictCommand())
   .addCommand(encodeCommand())
-  .addCommand(reportCommand());
+  .addCommand(reportCommand())
+  .addCommand(pushCommand())
+  .addCommand(downloadCommand())
+  .addCommand(cacheCommand());
 
 program.addHelpText(
   "after",

@@ -6,7 +6,7 @@ import { encodeLabels, type RawLabel } from "./labels.js";
 import { readTable } from "./readers.js";
 import { resolveSource } from "./sources.js";
 import { carveValidation, checkRatio, checkSeed } from "./split.js";
-import { where, type Table } from "./table.js";
+import { concatTables, where, type Table } from "./table.js";
 import type { Example, LoadDatasetOptions, LoadedDataset, SplitName } from "./types.js";
 
 interface RawExample {
@@ -35,10 +35,20 @@ function rawExamples(table: Table, columns: ColumnChoice): RawExample[] {
   });
 }
 
+/** True when a split's label column holds only -1 or nothing (as GLUE's hidden test labels on the Hub). */
+function unlabeled(table: Table, column: string): boolean {
+  if (!table.columns.includes(column)) return false; // a misnamed column is an error, reported by checkColumns
+  return table.rows.every(({ values }) => {
+    const v = values[column];
+    return v === null || v === undefined || v === -1 || (typeof v === "string" && (v.trim() === "" || v.trim() === "-1"));
+  });
+}
+
 /**
  * Loads a data set for text classification: a built-in name (see datasets/registry.json), a data file
- * (.tsv, .csv, .jsonl, .json, .txt; loaded as train) or a folder of split files. Validation is carved
- * from train (seeded) when the data has none.
+ * (.tsv, .csv, .jsonl, .json, .txt, .parquet; loaded as train), a folder of split files, or a Hub data set
+ * (`hub:org/name[:config][@revision]`, or an `org/name` that is no local path). Validation is carved
+ * from train (seeded) when the data has none; a test split without labels is left out.
  */
 export async function loadDataset(spec: string, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
   const encoding = normalizeEncoding(options.encoding);
@@ -47,20 +57,29 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
   checkRatio(ratio);
   checkSeed(seed);
 
-  const src = await resolveSource(spec);
-  const tables: Partial<Record<SplitName, Table>> = {};
+  const src = await resolveSource(spec, options.hub);
+  const parts: Partial<Record<SplitName, { table: Table; group?: string }[]>> = {};
   const fileHashes: { split: SplitName; sha256: string }[] = [];
   for (const file of src.files) {
     const { bytes, table } = await readTable(file.path, file.display, encoding);
-    if (table.rows.length === 0) {
+    if (table.rows.length === 0 && file.group === undefined) {
       throw new BertuneError(`${file.display} holds no examples.`, "A data file needs at least one example (after the header line, for CSV/TSV).");
     }
-    tables[file.split] = table;
+    (parts[file.split] ??= []).push({ table, group: file.group });
     fileHashes.push({ split: file.split, sha256: sha256(bytes) });
+  }
+  // A split read from several files (a Hub data set's shards) is one table, named after the split.
+  const tables: Partial<Record<SplitName, Table>> = {};
+  for (const [split, list] of Object.entries(parts) as [SplitName, { table: Table; group?: string }[]][]) {
+    const group = list[0].group;
+    tables[split] = group === undefined ? list[0].table : concatTables(list.map((p) => p.table), group);
+    if (tables[split]!.rows.length === 0) {
+      throw new BertuneError(`${tables[split]!.file} holds no examples.`, "Every split needs at least one example.");
+    }
   }
   const train = tables.train!;
 
-  const request: ColumnRequest = { ...src.builtin?.entry.columns };
+  const request: ColumnRequest = { ...(src.builtin?.entry.columns ?? src.columns) };
   if (options.textColumn !== undefined) {
     request.text = options.textColumn;
     if (options.textPairColumn === undefined) delete request.textPair;
@@ -68,6 +87,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
   if (options.textPairColumn !== undefined) request.textPair = options.textPairColumn;
   if (options.labelColumn !== undefined) request.label = options.labelColumn;
   const columns = resolveColumns(train, request);
+  if (tables.test !== undefined && unlabeled(tables.test, columns.label)) delete tables.test;
   for (const split of ["validation", "test"] as const) {
     const t = tables[split];
     if (t !== undefined) checkColumns(t, columns, train.file);
@@ -85,8 +105,13 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
       validation: raw.validation?.map((e) => e.label),
       test: raw.test?.map((e) => e.label),
     },
-    // The registry's names describe its own label column; another column gets its labels inferred.
-    src.builtin !== undefined && columns.label === src.builtin.entry.columns.label ? src.builtin.entry.id2label : undefined,
+    // The registry's names describe its own label column; a Parquet file's ClassLabel names, their column;
+    // any other column gets its labels inferred.
+    src.builtin !== undefined
+      ? columns.label === src.builtin.entry.columns.label
+        ? src.builtin.entry.id2label
+        : undefined
+      : (train.labelNames?.[columns.label] ?? src.labelNames?.[columns.label]),
   );
   const toExamples = (rows: RawExample[], ids: number[]): Example[] =>
     rows.map((r, k) => (r.textPair !== undefined ? { text: r.text, textPair: r.textPair, label: ids[k] } : { text: r.text, label: ids[k] }));

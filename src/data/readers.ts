@@ -5,9 +5,12 @@ import { decodeText, type TextEncoding } from "./decode.js";
 import { parseDelimited } from "./delimited.js";
 import { parseJson, parseJsonLines } from "./jsonl.js";
 import { parseLabeledLines } from "./labeled-lines.js";
+import { parseParquet } from "./parquet.js";
 import type { Table, TableRow } from "./table.js";
 
-export type DataFormat = "tsv" | "csv" | "jsonl" | "json" | "txt";
+export type DataFormat = "tsv" | "csv" | "jsonl" | "json" | "txt" | "parquet";
+/** The formats that are text (decoded with an encoding, parsed synchronously). */
+export type TextFormat = Exclude<DataFormat, "parquet">;
 
 const EXTENSIONS: Record<string, DataFormat> = {
   ".tsv": "tsv",
@@ -16,6 +19,7 @@ const EXTENSIONS: Record<string, DataFormat> = {
   ".ndjson": "jsonl",
   ".json": "json",
   ".txt": "txt",
+  ".parquet": "parquet",
 };
 
 export const DATA_EXTENSIONS: readonly string[] = Object.keys(EXTENSIONS);
@@ -25,8 +29,8 @@ export function formatOf(path: string): DataFormat | undefined {
   return EXTENSIONS[extname(path).toLowerCase()];
 }
 
-/** Decodes and parses one data file already read into memory. */
-export function parseTable(bytes: Uint8Array, file: string, format: DataFormat, encoding: TextEncoding): Table {
+/** Decodes and parses one text data file already read into memory. */
+export function parseTable(bytes: Uint8Array, file: string, format: TextFormat, encoding: TextEncoding): Table {
   const text = decodeText(bytes, encoding, file);
   switch (format) {
     case "tsv":
@@ -56,6 +60,8 @@ export async function readTable(
     );
   }
   const bytes = new Uint8Array(await readFile(path));
+  // Parquet is binary and self-describing: the text encoding does not apply.
+  if (format === "parquet") return { bytes, table: await parseParquet(bytes, file) };
   return { bytes, table: parseTable(bytes, file, format, encoding) };
 }
 

@@ -30,6 +30,24 @@ export interface LoadedDataset {
   columns: { text: string; textPair?: string; label: string };
 }
 
+/** How a Hub data set (`hub:org/name[:config][@revision]`) is fetched; every field defaults as for models. */
+export interface HubDatasetOptions {
+  /** Branch, tag or commit (an `@revision` in the spec wins); default "main". */
+  revision?: string;
+  /** The data set's configuration (a `:config` in the spec wins); default: its default one. */
+  config?: string;
+  /** Default: HF_HUB_OFFLINE. */
+  offline?: boolean;
+  /** Default: HF_TOKEN, else the token file. */
+  token?: string;
+  /** Default: HF_ENDPOINT, else https://huggingface.co. */
+  endpoint?: string;
+  /** Default: the Hugging Face hub cache. */
+  cacheDir?: string;
+  /** Info lines (downloads, fallbacks); never given the token. */
+  log?: (line: string) => void;
+}
+
 export interface LoadDatasetOptions {
   textColumn?: string;
   textPairColumn?: string;
@@ -42,6 +60,8 @@ export interface LoadDatasetOptions {
   encoding?: "utf8" | "latin1";
   /** Not used by loadDataset. */
   split?: string;
+  /** For Hub data sets: revision, config, offline mode, token, endpoint, cache. */
+  hub?: HubDatasetOptions;
 }
 
 export type SplitName = "train" | "validation" | "test";

@@ -18,7 +18,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { BertuneError } from "../errors.js";
-import { blobPath, linkIntoSnapshot, repoCacheDir, snapshotPath } from "./cache.js";
+import { blobPath, linkIntoSnapshot, repoCacheDir, snapshotPath, type RepoType } from "./cache.js";
 import {
   encodePath,
   encodeRepo,
@@ -26,6 +26,8 @@ import {
   httpError,
   hubHeaders,
   isNetworkError,
+  repoLabel,
+  repoUrlPrefix,
   userAgent,
   type HubContext,
 } from "./http.js";
@@ -35,6 +37,8 @@ export interface DownloadOptions {
   commit: string; // 40-hex sha
   path: string; // repo-relative file name
   cacheDir: string;
+  /** "models" (default) or "datasets": the URL prefix and the cache folder (`datasets--org--name`). */
+  type?: RepoType;
   log?: (line: string) => void;
 }
 
@@ -69,11 +73,13 @@ export function cacheWriteError(cacheDir: string, e: unknown): BertuneError | un
  */
 export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): Promise<string | undefined> {
   const { repo, commit, path, cacheDir } = opts;
-  const pointer = snapshotPath(cacheDir, repo, commit, path);
+  const type = opts.type ?? "models";
+  const label = repoLabel(repo, type);
+  const pointer = snapshotPath(cacheDir, repo, commit, path, type);
   if (existsSync(pointer)) return pointer;
 
   const origin = new URL(ctx.endpoint).origin;
-  let url = `${ctx.endpoint}/${encodeRepo(repo)}/resolve/${commit}/${encodePath(path)}`;
+  let url = `${ctx.endpoint}/${repoUrlPrefix(type)}${encodeRepo(repo)}/resolve/${commit}/${encodePath(path)}`;
   let hubEtag: string | undefined;
   let linkedEtag: string | undefined;
   let linkedSize: number | undefined;
@@ -94,7 +100,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
     const location = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && location) {
       await res.body?.cancel();
-      if (hop >= 10) throw new BertuneError(`too many redirects while downloading ${path} of model ${repo}`);
+      if (hop >= 10) throw new BertuneError(`too many redirects while downloading ${path} of ${label}`);
       url = new URL(location, url).href;
       continue;
     }
@@ -103,7 +109,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
   if (!res.ok || !res.body) {
     await res.body?.cancel();
     if (res.status === 404 && res.headers.get("x-error-code") === "EntryNotFound") return undefined;
-    throw httpError(ctx, res, repo, { file: path });
+    throw httpError(ctx, res, repo, { file: path, type });
   }
 
   const etag = linkedEtag ?? hubEtag;
@@ -113,7 +119,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
   let blob: string | undefined;
   try {
     if (etag) {
-      blob = blobPath(cacheDir, repo, etag);
+      blob = blobPath(cacheDir, repo, etag, type);
       if (existsSync(blob)) {
         // Same content already cached under another commit: link it, skip the body.
         await res.body.cancel();
@@ -121,7 +127,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
         return pointer;
       }
     }
-    const blobsDir = join(repoCacheDir(cacheDir, repo), "blobs");
+    const blobsDir = join(repoCacheDir(cacheDir, repo, type), "blobs");
     await mkdir(blobsDir, { recursive: true });
     await mkdir(dirname(pointer), { recursive: true });
   } catch (e) {
@@ -130,7 +136,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
   }
 
   opts.log?.(`downloading ${path} from ${repo}${expectedSize !== undefined ? ` (${formatSize(expectedSize)})` : ""}`);
-  const tmp = join(repoCacheDir(cacheDir, repo), "blobs", `${etag ?? "download"}.${process.pid}-${randomBytes(4).toString("hex")}.incomplete`);
+  const tmp = join(repoCacheDir(cacheDir, repo, type), "blobs", `${etag ?? "download"}.${process.pid}-${randomBytes(4).toString("hex")}.incomplete`);
   const hash = createHash("sha256");
   let bytes = 0;
   const meter = new Transform({
@@ -145,17 +151,17 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
     const digest = hash.digest("hex");
     if (expectedSize !== undefined && bytes !== expectedSize) {
       throw new BertuneError(
-        `the download of ${path} from model ${repo} was cut short (${bytes} of ${expectedSize} bytes)`,
+        `the download of ${path} from ${label} was cut short (${bytes} of ${expectedSize} bytes)`,
         "run the command again; files already downloaded stay in the cache",
       );
     }
     if (etag && /^[0-9a-f]{64}$/.test(etag) && digest !== etag) {
       throw new BertuneError(
-        `the download of ${path} from model ${repo} is corrupt (its sha256 does not match the Hub's)`,
+        `the download of ${path} from ${label} is corrupt (its sha256 does not match the Hub's)`,
         "run the command again",
       );
     }
-    blob ??= blobPath(cacheDir, repo, digest);
+    blob ??= blobPath(cacheDir, repo, digest, type);
     await rename(tmp, blob);
     await linkIntoSnapshot(blob, pointer);
     return pointer;
@@ -170,7 +176,7 @@ export async function downloadToCache(ctx: HubContext, opts: DownloadOptions): P
       (e as { code?: unknown } | null)?.code === "ERR_STREAM_PREMATURE_CLOSE";
     if (!interrupted) throw e;
     throw new BertuneError(
-      `the download of ${path} from model ${repo} was interrupted`,
+      `the download of ${path} from ${label} was interrupted`,
       "check your connection and run the command again; files already downloaded stay in the cache",
     );
   }

@@ -58,7 +58,8 @@ export const ONNX_FILE = "onnx/model.onnx";
 export const ONNX_DATA_FILE = "onnx/model.onnx_data";
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
-interface Settings {
+/** ResolveOptions with every default filled in (shared by models, data sets, download and push). */
+export interface HubSettings {
   revision: string;
   offline: boolean;
   token?: string;
@@ -67,7 +68,8 @@ interface Settings {
   log: (line: string) => void;
 }
 
-function envFlag(value: string | undefined): boolean {
+/** True for the spellings huggingface_hub accepts as "on" ("1", "true", "yes", "on"). */
+export function envFlag(value: string | undefined): boolean {
   return ["1", "true", "yes", "on"].includes((value ?? "").trim().toLowerCase());
 }
 
@@ -83,7 +85,8 @@ export function defaultToken(env: NodeJS.ProcessEnv = process.env): string | und
   }
 }
 
-function settings(options: ResolveOptions): Settings {
+/** Fill in the defaults of ResolveOptions from the environment (HF_ENDPOINT, HF_HUB_OFFLINE, HF_TOKEN, the cache). */
+export function hubSettings(options: ResolveOptions): HubSettings {
   const endpoint = (options.endpoint || process.env.HF_ENDPOINT || DEFAULT_ENDPOINT).trim().replace(/\/+$/, "");
   let url: URL | undefined;
   try {
@@ -117,7 +120,7 @@ function unique(names: string[]): string[] {
 export async function resolveModel(model: string, wanted: WantedFiles, options: ResolveOptions = {}): Promise<ResolvedModel> {
   const required = unique(wanted.required.map(checkRepoPath));
   const optional = unique((wanted.optional ?? []).map(checkRepoPath)).filter((n) => !required.includes(n));
-  const s = settings(options);
+  const s = hubSettings(options);
 
   const dir = localDirectory(model);
   if (dir) return resolveLocal(dir, required, optional);
@@ -233,13 +236,13 @@ function cachedFiles(cacheDir: string, repo: string, revision: string, names: st
  * "unreachable" (fallback when the Hub cannot be reached; returns undefined instead of throwing on a miss),
  * or "pinned" (a commit sha whose files are all cached; undefined on a miss).
  */
-function resolveOffline(repo: string, required: string[], optional: string[], s: Settings, why: "offline"): ResolvedModel;
-function resolveOffline(repo: string, required: string[], optional: string[], s: Settings, why: "unreachable" | "pinned"): ResolvedModel | undefined;
+function resolveOffline(repo: string, required: string[], optional: string[], s: HubSettings, why: "offline"): ResolvedModel;
+function resolveOffline(repo: string, required: string[], optional: string[], s: HubSettings, why: "unreachable" | "pinned"): ResolvedModel | undefined;
 function resolveOffline(
   repo: string,
   required: string[],
   optional: string[],
-  s: Settings,
+  s: HubSettings,
   why: "offline" | "unreachable" | "pinned",
 ): ResolvedModel | undefined {
   const id = canonicalOffline(repo, s.cacheDir);
@@ -279,8 +282,8 @@ function listed(info: ModelInfo, name: string): boolean | undefined {
   return info.siblings ? info.siblings.includes(name) : undefined;
 }
 
-async function resolveOnline(repo: string, required: string[], optional: string[], s: Settings): Promise<ResolvedModel> {
-  const ctx: HubContext = { endpoint: s.endpoint, token: s.token };
+async function resolveOnline(repo: string, required: string[], optional: string[], s: HubSettings): Promise<ResolvedModel> {
+  const ctx: HubContext = { endpoint: s.endpoint, token: s.token, log: s.log };
   const names = [...required, ...optional];
 
   // A commit sha whose files are all cached needs no request (as huggingface_hub does).
@@ -359,7 +362,7 @@ async function mirrorWithOnnx(ctx: HubContext, id: string): Promise<{ info: Mode
   }
 }
 
-function missingError(s: Settings, id: string, missing: string[]): BertuneError {
+function missingError(s: HubSettings, id: string, missing: string[]): BertuneError {
   if (missing.includes(ONNX_FILE)) {
     const mirror = onnxMirrorId(id);
     return new BertuneError(

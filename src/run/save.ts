@@ -7,6 +7,7 @@ import { writeSafetensors } from "../bert/safetensors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 import { evalResultsJson } from "./eval-json.js";
+import { writeRunManifest } from "./manifest.js";
 
 /** The tokenizer files a full run carries, so `from_pretrained(run)` finds everything in one folder. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
@@ -81,4 +82,5 @@ export function saveRun(
   }
   writeSafetensors(join(dir, RUN_FILES.weights), result.tensors(), { format: "pt" });
   writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args));
+  writeRunManifest(dir);
 }
