@@ -1,29 +1,32 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { evaluateCommand } from "./commands/evaluate.js";
-import { predictCommand } from "./commands/predict.js";
-import { encodeCommand } from "./commands/encode.js";
-import { reportCommand } from "./commands/report.js";
-import { trainCommand } from "./commands/train.js";
-import { pushCommand } from "./commands/push.js";
-import { downloadCommand } from "./commands/download.js";
-import { cacheCommand } from "./commands/cache.js";
+
+/**
+ * Each command's module is imported only when that command runs: the training commands pull in
+ * tensorflow.js and onnxruntime (over a second to load), which `cache ls` or `--help` do not need.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => (await import("./commands/train.js")).trainCommand(),
+  evaluate: async () => (await import("./commands/evaluate.js")).evaluateCommand(),
+  predict: async () => (await import("./commands/predict.js")).predictCommand(),
+  encode: async () => (await import("./commands/encode.js")).encodeCommand(),
+  report: async () => (await import("./commands/report.js")).reportCommand(),
+  push: async () => (await import("./commands/push.js")).pushCommand(),
+  download: async () => (await import("./commands/download.js")).downloadCommand(),
+  cache: async () => (await import("./commands/cache.js")).cacheCommand(),
+};
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 const program = new Command("bertune")
   .description("Fine-tune BERT-family encoders for text classification: the Hugging Face workflow on Node.js")
   .version(pkg.version)
-  .showHelpAfterError("(run with --help for usage)")
-  .addCommand(trainCommand())
-  .addCommand(evaluateCommand())
-  .addCommand(predictCommand())
-  .addCommand(encodeCommand())
-  .addCommand(reportCommand())
-  .addCommand(pushCommand())
-  .addCommand(downloadCommand())
-  .addCommand(cacheCommand());
+  .showHelpAfterError("(run with --help for usage)");
+
+const requested = process.argv[2];
+const names = requested && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of names) program.addCommand(await COMMANDS[name]());
 
 program.addHelpText(
   "after",

@@ -63,6 +63,7 @@ export function evaluateCommand(): Command {
         validationRatio: pick(o.validationRatio, s.validationRatio),
         seed: pick(o.seed, s.seed),
         encoding: pick(o.encoding, s.encoding),
+        hub: { offline: o.offline || undefined, log: logger(o.quiet || o.json) },
       });
       verboseLogger(o)(`run ${dir}; data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
       const classifier = await Classifier.load(dir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });

@@ -122,7 +122,7 @@ Examples:
       const output = resolve(o.output ?? defaultOutput(o.model, o.dataset));
       const started = performance.now();
       const dataOptions = datasetOptions(o);
-      const dataset = await loadDataset(o.dataset, dataOptions);
+      const dataset = await loadDataset(o.dataset, { ...dataOptions, hub: { offline: o.offline || undefined, log } });
       log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
       verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
       // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
