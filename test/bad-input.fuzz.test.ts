@@ -7,14 +7,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadDataset } from "../src/data/dataset.js";
-import { parseTable, type DataFormat } from "../src/data/readers.js";
+import { parseTable, type TextFormat } from "../src/data/readers.js";
 import { isBertuneError } from "../src/errors.js";
 import { Rng } from "../src/util/rng.js";
 import { tempDir } from "./helpers/fixtures.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-const SEEDS: Record<DataFormat, string> = {
+const SEEDS: Record<TextFormat, string> = {
   csv: 'text,label\n"a, quoted\nline",pos\nplain,neg\n"say ""hi""",pos\nlast one,neg\n',
   tsv: "sentence\tlabel\nit 's good\t1\nbad film\t0\nfine\t1\nawful\t0\n",
   jsonl: '{"text": "good", "label": 1}\n{"text": "bad", "label": 0}\n\n{"text": "ok", "label": "1"}\n{"text": "meh", "label": 0, "extra": [1]}\n',
@@ -90,7 +90,7 @@ async function expectParseOrBertuneError(f: () => unknown, input: Uint8Array, fo
   }
 }
 
-const FORMATS = Object.keys(SEEDS) as DataFormat[];
+const FORMATS = Object.keys(SEEDS) as TextFormat[];
 
 describe("fuzzing the data set readers", () => {
   it("parseTable: mutated and random bytes of every format parse or give a BertuneError", async () => {

@@ -3,17 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, tensorToFloat32 } from "../src/bert/safetensors.js";
 import { runCli } from "./helpers/cli.js";
-import { DATASETS, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
+import { DATASETS, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer } from "./helpers/hub-server.js";
-
-/** A small slice of the real SST-2 fixture (header + first rows), written as a data set folder. */
-function sst2Subset(dir: string, train: number, dev: number): string {
-  const take = (file: string, n: number) => readFileSync(join(DATASETS, "sst2", file), "utf8").split("\n").slice(0, n + 1).join("\n") + "\n";
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "train.tsv"), take("train.tsv", train));
-  writeFileSync(join(dir, "dev.tsv"), take("dev.tsv", dev));
-  return dir;
-}
 
 const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 

@@ -5,15 +5,7 @@ import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../src/bert/safetensors.js";
 import { listCheckpoints, loadCheckpoint } from "../src/train/checkpoint.js";
 import { runCli } from "./helpers/cli.js";
-import { DATASETS, ROOT, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-
-function sst2Subset(dir: string, train: number, dev: number): string {
-  const take = (file: string, n: number) => readFileSync(join(DATASETS, "sst2", file), "utf8").split("\n").slice(0, n + 1).join("\n") + "\n";
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "train.tsv"), take("train.tsv", train));
-  writeFileSync(join(dir, "dev.tsv"), take("dev.tsv", dev));
-  return dir;
-}
+import { DATASETS, ROOT, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 
 describe("nothing is lost when training is killed", () => {
   const work = tempDir();

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { BertuneError } from "../src/errors.js";
 import { pushRun, type PushOptions } from "../src/push/push.js";
 import { runCli } from "./helpers/cli.js";
-import { DATASETS, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
+import { DATASETS, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer, type HubServerOptions } from "./helpers/hub-server.js";
 import { parseFrontMatter } from "./helpers/yaml-subset.js";
 
@@ -21,15 +21,6 @@ const work = tempDir("bertune-push-");
 const run = join(work, "run");
 const fullRun = join(work, "full-run");
 let modelHub: HubServer;
-
-/** A small slice of the real SST-2 fixture, as a data set folder. */
-function sst2Subset(dir: string, train: number, dev: number): string {
-  const take = (file: string, n: number) => readFileSync(join(DATASETS, "sst2", file), "utf8").split("\n").slice(0, n + 1).join("\n") + "\n";
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "train.tsv"), take("train.tsv", train));
-  writeFileSync(join(dir, "dev.tsv"), take("dev.tsv", dev));
-  return dir;
-}
 
 /** Every file under dir (recursively), as text. */
 function allText(dir: string): string {

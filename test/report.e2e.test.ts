@@ -4,16 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { lineChart } from "../src/report/line-chart.js";
 import { svgToPng } from "../src/report/png.js";
 import { runCli } from "./helpers/cli.js";
-import { DATASETS, ROOT, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-
-/** Header + the first rows of the SST-2 fixture, as a data set folder. */
-function sst2Subset(dir: string, train: number, dev: number): string {
-  const take = (file: string, n: number) => readFileSync(join(DATASETS, "sst2", file), "utf8").split("\n").slice(0, n + 1).join("\n") + "\n";
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "train.tsv"), take("train.tsv", train));
-  writeFileSync(join(dir, "dev.tsv"), take("dev.tsv", dev));
-  return dir;
-}
+import { DATASETS, ROOT, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 
 const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,4 +12,13 @@ export const DATASETS = join(SHARED, "datasets");
 /** A fresh temporary folder; tests never write into ../shared. */
 export function tempDir(prefix = "bertune-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A small slice of the real SST-2 fixture (header + first rows of train.tsv and dev.tsv), as a data set folder. */
+export function sst2Subset(dir: string, train: number, dev: number): string {
+  const take = (file: string, n: number) => readFileSync(join(DATASETS, "sst2", file), "utf8").split("\n").slice(0, n + 1).join("\n") + "\n";
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "train.tsv"), take("train.tsv", train));
+  writeFileSync(join(dir, "dev.tsv"), take("dev.tsv", dev));
+  return dir;
 }
