@@ -110,14 +110,23 @@ describe("learning-rate schedule", () => {
   });
 });
 
-describe("dropout mask", () => {
+describe("dropout on gathered features", () => {
   it("drops a fraction p of units, scales the rest by 1/(1-p), and repeats for a seed", async () => {
-    const { dropoutMask } = await import("../src/train/head.js");
-    const m = dropoutMask(new Rng(5), 100, 1001, 0.1);
+    const { gatherRows } = await import("../src/train/head.js");
+    const h = 1001;
+    const data = Float32Array.from({ length: 120 * h }, (_, i) => 1 + (i % 7));
+    const idx = Array.from({ length: 100 }, (_, i) => (i * 37) % 120);
+    const m = gatherRows(data, h, idx, { rng: new Rng(5), p: 0.1 });
     const dropped = m.filter((x) => x === 0).length / m.length;
     expect(dropped).toBeGreaterThan(0.095);
     expect(dropped).toBeLessThan(0.105);
-    expect(m.every((x) => x === 0 || Math.abs(x - 1 / 0.9) < 1e-6)).toBe(true);
-    expect(Array.from(dropoutMask(new Rng(5), 100, 1001, 0.1))).toEqual(Array.from(m));
+    idx.forEach((r, k) => {
+      for (let j = 0; j < h; j++) {
+        const v = m[k * h + j];
+        if (v !== 0) expect(Math.abs(v - data[r * h + j] / 0.9)).toBeLessThan(1e-5);
+      }
+    });
+    expect(Array.from(gatherRows(data, h, idx, { rng: new Rng(5), p: 0.1 }))).toEqual(Array.from(m));
+    expect(Array.from(gatherRows(data, h, idx))).toEqual(idx.flatMap((r) => Array.from(data.subarray(r * h, (r + 1) * h))));
   });
 });

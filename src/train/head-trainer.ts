@@ -5,7 +5,7 @@ import { Rng } from "../util/rng.js";
 import { AdamW, clipByGlobalNorm } from "./adamw.js";
 import type { TrainingArgs } from "./args.js";
 import { tf } from "./backend.js";
-import { ClassificationHead, checkLabels, crossEntropy, dropoutMask, headLogits, scoreLogits } from "./head.js";
+import { ClassificationHead, checkLabels, crossEntropy, gatherRows, headLogits, scoreLogits } from "./head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
@@ -32,13 +32,6 @@ export interface HeadTrainingInput {
 export interface HeadTrainingResult extends TrainingOutcome {
   head: ClassificationHead;
 }
-
-function gatherRows(data: Float32Array, h: number, idx: readonly number[]): Float32Array {
-  const out = new Float32Array(idx.length * h);
-  idx.forEach((r, k) => out.set(data.subarray(r * h, (r + 1) * h), k * h));
-  return out;
-}
-
 
 /** Validation metrics of a head on precomputed features. */
 export function evaluateHead(head: ClassificationHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
@@ -113,12 +106,11 @@ export function trainHead(
     for (let s = 0; s < stepsPerEpoch; s++) {
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
-      const x = tf.tensor2d(gatherRows(train.data, h, idx), [idx.length, h]);
+      const x = tf.tensor2d(gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }), [idx.length, h]);
       const y = tf.tensor1d(idx.map((i) => train.labels[i]), "int32");
-      const mask = head.dropout > 0 ? tf.tensor2d(dropoutMask(dropRng, idx.length, h, head.dropout), [idx.length, h]) : undefined;
-      const { value, grads } = tf.variableGrads(() => crossEntropy(head.logits(x, mask), y, numLabels), head.variables);
+      const { value, grads } = tf.variableGrads(() => crossEntropy(head.logits(x), y, numLabels), head.variables);
       const loss = value.dataSync()[0];
-      tf.dispose([value, x, y, ...(mask ? [mask] : [])]);
+      tf.dispose([value, x, y]);
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         optimizer.dispose();

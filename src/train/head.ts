@@ -56,10 +56,9 @@ export class ClassificationHead {
     return [this.kernel, this.bias];
   }
 
-  /** Logits [B, numLabels]. With a dropout mask (already scaled by 1/(1−p)), training mode. */
-  logits(features: tf.Tensor2D, dropoutMask?: tf.Tensor2D): tf.Tensor2D {
-    const x = dropoutMask ? features.mul(dropoutMask) : features;
-    return tf.matMul(x as tf.Tensor2D, this.kernel).add(this.bias) as tf.Tensor2D;
+  /** Logits [B, numLabels] of (already dropped-out, in training) features. */
+  logits(features: tf.Tensor2D): tf.Tensor2D {
+    return tf.matMul(features, this.kernel).add(this.bias) as tf.Tensor2D;
   }
 
   /** The weights in PyTorch layout, for safetensors. */
@@ -78,20 +77,22 @@ export class ClassificationHead {
 }
 
 /**
- * Inverted dropout mask from a seeded generator, so the same seed drops the same units. Each
- * 32-bit draw decides two units (16 bits each: p is resolved to 1/65536), which halves the cost
- * on the hot path of head training.
+ * Copy the rows `idx` of a feature matrix [rows × h] into one batch, applying inverted dropout
+ * on the way when a generator is given: each unit is zeroed with probability p, the rest scaled
+ * by 1/(1−p). Dropped positions are found by geometric skipping (the gap to the next dropped
+ * unit is Geometric(p)), which draws one random number per dropped unit instead of one per
+ * unit — mask generation is otherwise the hot spot of head training on cached features.
  */
-export function dropoutMask(rng: Rng, rows: number, cols: number, p: number): Float32Array {
-  const mask = new Float32Array(rows * cols);
-  const keep = 1 / (1 - p);
-  const threshold = Math.round(p * 65536);
-  for (let i = 0; i < mask.length; i += 2) {
-    const r = rng.nextUint32();
-    mask[i] = (r & 0xffff) < threshold ? 0 : keep;
-    if (i + 1 < mask.length) mask[i + 1] = r >>> 16 < threshold ? 0 : keep;
-  }
-  return mask;
+export function gatherRows(data: Float32Array, h: number, idx: readonly number[], dropout?: { rng: Rng; p: number }): Float32Array {
+  const out = new Float32Array(idx.length * h);
+  idx.forEach((r, k) => out.set(data.subarray(r * h, (r + 1) * h), k * h));
+  if (!dropout || dropout.p <= 0) return out;
+  const keep = 1 / (1 - dropout.p);
+  for (let i = 0; i < out.length; i++) out[i] *= keep;
+  const logKeep = Math.log(1 - dropout.p);
+  const gap = () => Math.floor(Math.log(1 - dropout.rng.next()) / logKeep);
+  for (let pos = gap(); pos < out.length; pos += 1 + gap()) out[pos] = 0;
+  return out;
 }
 
 /** Mean softmax cross-entropy of logits against integer labels, as torch's CrossEntropyLoss. */
