@@ -130,3 +130,24 @@ describe("dropout on gathered features", () => {
     expect(Array.from(gatherRows(data, h, idx))).toEqual(idx.flatMap((r) => Array.from(data.subarray(r * h, (r + 1) * h))));
   });
 });
+
+describe("closed-form gradients of the linear head", () => {
+  it("equal tensorflow.js autodiff of the cross-entropy (loss, dW, db)", async () => {
+    const { linearHeadGradients, crossEntropy } = await import("../src/train/head.js");
+    const rng = new Rng(11);
+    const [b, h, k] = [16, 24, 3];
+    const x = tf.tensor2d(Float32Array.from({ length: b * h }, () => (rng.next() < 0.1 ? 0 : rng.normal())), [b, h]);
+    const w = tf.variable(tf.tensor2d(Float32Array.from({ length: h * k }, () => rng.normal() * 0.3), [h, k]), true, "cf-w");
+    const bias = tf.variable(tf.tensor1d([0.1, -0.2, 0.05]), true, "cf-b");
+    const labels = Array.from({ length: b }, (_, i) => i % k);
+    const { value, grads } = tf.variableGrads(() => crossEntropy(tf.matMul(x, w).add(bias) as tf.Tensor2D, tf.tensor1d(labels, "int32"), k), [w, bias]);
+    const mine = linearHeadGradients(x, tf.matMul(x, w).add(bias).dataSync() as Float32Array, labels);
+    expect(mine.loss).toBeCloseTo(value.dataSync()[0], 5);
+    expect(mine.kernel.shape).toEqual([h, k]);
+    const dw = grads[w.name].dataSync();
+    const db = grads[bias.name].dataSync();
+    mine.kernel.dataSync().forEach((v, i) => expect(Math.abs(v - dw[i])).toBeLessThan(1e-6));
+    mine.bias.dataSync().forEach((v, i) => expect(Math.abs(v - db[i])).toBeLessThan(1e-6));
+    tf.dispose([w, bias, x, value, mine.kernel, mine.bias, ...Object.values(grads)]);
+  });
+});

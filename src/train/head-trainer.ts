@@ -5,7 +5,7 @@ import { Rng } from "../util/rng.js";
 import { AdamW, clipByGlobalNorm } from "./adamw.js";
 import type { TrainingArgs } from "./args.js";
 import { tf } from "./backend.js";
-import { ClassificationHead, checkLabels, crossEntropy, gatherRows, headLogits, scoreLogits } from "./head.js";
+import { ClassificationHead, checkLabels, gatherRows, headLogits, linearHeadGradients, scoreLogits } from "./head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
@@ -107,10 +107,10 @@ export function trainHead(
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
       const x = tf.tensor2d(gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }), [idx.length, h]);
-      const y = tf.tensor1d(idx.map((i) => train.labels[i]), "int32");
-      const { value, grads } = tf.variableGrads(() => crossEntropy(head.logits(x), y, numLabels), head.variables);
-      const loss = value.dataSync()[0];
-      tf.dispose([value, x, y]);
+      const logitsT = tf.tidy(() => head.logits(x));
+      const { loss, kernel, bias } = linearHeadGradients(x, logitsT.dataSync() as Float32Array, idx.map((i) => train.labels[i]));
+      tf.dispose([x, logitsT]);
+      const grads = { [head.kernel.name]: kernel, [head.bias.name]: bias };
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         optimizer.dispose();

@@ -95,6 +95,38 @@ export function gatherRows(data: Float32Array, h: number, idx: readonly number[]
   return out;
 }
 
+/**
+ * Mean softmax cross-entropy of a linear head and its gradients in closed form:
+ * dL/dlogits = (softmax − onehot)/B, dW = xᵀ·dL/dlogits, db = Σ dL/dlogits — one product per
+ * step instead of the dozens of ops a taped gradient costs. `x` is the batch [B, hidden] on the
+ * backend; the kernel gradient comes back in tfjs layout [hidden, labels].
+ */
+export function linearHeadGradients(
+  x: tf.Tensor2D,
+  logits: Float32Array,
+  labels: readonly number[],
+): { loss: number; kernel: tf.Tensor2D; bias: tf.Tensor1D } {
+  const b = labels.length;
+  const k = logits.length / b;
+  const g = new Float32Array(b * k);
+  const db = new Float32Array(k);
+  let loss = 0;
+  for (let i = 0; i < b; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[i * k + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(logits[i * k + j] - max);
+    loss -= logits[i * k + labels[i]] - max - Math.log(sum);
+    for (let j = 0; j < k; j++) {
+      g[i * k + j] = (Math.exp(logits[i * k + j] - max) / sum - (j === labels[i] ? 1 : 0)) / b;
+      db[j] += g[i * k + j];
+    }
+  }
+  // A plain product after an explicit transpose: the wasm backend's transposed-operand kernel is far slower.
+  const kernel = tf.tidy(() => tf.matMul(tf.transpose(x) as tf.Tensor2D, tf.tensor2d(g, [b, k]))) as tf.Tensor2D;
+  return { loss: loss / b, kernel, bias: tf.tensor1d(db) };
+}
+
 /** Mean softmax cross-entropy of logits against integer labels, as torch's CrossEntropyLoss. */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, numLabels: number): tf.Scalar {
   return tf.tidy(() => {
