@@ -8,6 +8,7 @@ import { runCli } from "./helpers/cli.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 import { startHubServer, type HubRepo, type HubServer } from "./helpers/hub-server.js";
 import { hfFeaturesMetadata, writeParquet, type ParquetColumn } from "./helpers/parquet-writer.js";
+import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const CONV_SHA = "fedcba9876543210fedcba9876543210fedcba98";
@@ -80,12 +81,7 @@ let lines: string[];
 let opts: (extra?: HubDatasetOptions) => { hub: HubDatasetOptions };
 
 beforeEach(() => {
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_TOKEN_PATH", "");
-  vi.stubEnv("HF_HOME", tempDir("bertune-hfhome-"));
-  vi.stubEnv("HF_HUB_OFFLINE", "");
-  vi.stubEnv("HF_HUB_CACHE", "");
-  vi.stubEnv("HF_ENDPOINT", "");
+  isolateHubEnv();
   cacheDir = tempDir("bertune-ds-cache-");
   lines = [];
   opts = (extra = {}) => ({ hub: { cacheDir, log: (l) => lines.push(l), ...extra } });
@@ -94,15 +90,6 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-async function rejection(p: Promise<unknown>): Promise<BertuneError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BertuneError);
-  return e as BertuneError;
-}
 
 describe("Hub data sets", () => {
   it("downloads the Parquet files of hub:org/name into the HF cache and reads every split", async () => {

@@ -9,6 +9,7 @@ import { retryAfterMs, withRetry } from "../src/hub/retry.js";
 import { runCli } from "./helpers/cli.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
 
 // Writes into the cache can be made to fail as on a full disk (ENOSPC).
 const disk = vi.hoisted(() => ({ full: false }));
@@ -44,10 +45,7 @@ let cacheDir: string;
 let lines: string[];
 let opts: (extra?: ResolveOptions) => ResolveOptions;
 beforeEach(() => {
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_TOKEN_PATH", "");
-  vi.stubEnv("HF_HOME", tempDir("bertune-hfhome-"));
-  vi.stubEnv("HF_HUB_OFFLINE", "");
+  isolateHubEnv();
   cacheDir = tempDir("bertune-robust-");
   lines = [];
   opts = (extra = {}) => ({ cacheDir, log: (l) => lines.push(l), ...extra });
@@ -57,15 +55,6 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-async function rejection(p: Promise<unknown>): Promise<BertuneError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BertuneError);
-  return e as BertuneError;
-}
 
 /** Everything under the repo's cache folder that is not a finished blob, link or ref (temporary files). */
 function leftovers(repoDir: string): string[] {

@@ -8,6 +8,7 @@ import { BertuneError } from "../src/errors.js";
 import { resolveModel, type ResolveOptions } from "../src/hub/index.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
 
 const FROZEN = {
   required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
@@ -29,27 +30,12 @@ function fileRequests(s: HubServer) {
   return s.requests.filter((r) => r.path.includes("/resolve/") || r.path.startsWith("/__cdn/"));
 }
 
-async function rejection(p: Promise<unknown>): Promise<BertuneError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BertuneError);
-  return e as BertuneError;
-}
-
 let cacheDir: string;
 let lines: string[];
 let opts: (extra?: ResolveOptions) => ResolveOptions;
 
 beforeEach(() => {
-  // Keep the user's environment (token file, offline flag, endpoint) out of the tests.
-  vi.stubEnv("HF_TOKEN", "");
-  vi.stubEnv("HF_TOKEN_PATH", "");
-  vi.stubEnv("HF_HOME", tempDir("bertune-hfhome-"));
-  vi.stubEnv("HF_HUB_OFFLINE", "");
-  vi.stubEnv("HF_HUB_CACHE", "");
-  vi.stubEnv("HF_ENDPOINT", "");
+  isolateHubEnv();
   cacheDir = tempDir("bertune-hub-cache-");
   lines = [];
   opts = (extra = {}) => ({ cacheDir, log: (l) => lines.push(l), ...extra });
