@@ -5,21 +5,12 @@ import { isBertuneError } from "../src/errors.js";
 import { builtinDatasetNames, datasetsDir, loadDataset, loadRegistry, type Example } from "../src/data/index.js";
 import { sha256File } from "../src/util/hash.js";
 import { DATASETS, ROOT } from "./helpers/fixtures.js";
+import { errorOf } from "./helpers/errors.js";
 
 function counts(examples: Example[], k: number): number[] {
   const c = new Array<number>(k).fill(0);
   for (const e of examples) c[e.label]++;
   return c;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ message: string; hint?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isBertuneError(e)).toBe(true);
-    return e as { message: string; hint?: string };
-  }
-  throw new Error("expected a BertuneError");
 }
 
 describe("registry", () => {

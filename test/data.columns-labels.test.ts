@@ -6,16 +6,7 @@ import { closestMatch, levenshtein, loadDataset } from "../src/data/index.js";
 import { encodeLabels } from "../src/data/labels.js";
 import { carveValidation } from "../src/data/split.js";
 import { tempDir } from "./helpers/fixtures.js";
-
-async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<{ message: string; hint?: string }> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(isBertuneError(e)).toBe(true);
-    return e as { message: string; hint?: string };
-  }
-  throw new Error("expected a BertuneError");
-}
+import { errorOf } from "./helpers/errors.js";
 
 function write(dir: string, name: string, content: string): string {
   const path = join(dir, name);

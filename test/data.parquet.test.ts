@@ -7,6 +7,7 @@ import { globToRegExp, pickParquetFiles, splitOfPath } from "../src/data/hub-lay
 import { parseParquet } from "../src/data/parquet.js";
 import { tempDir } from "./helpers/fixtures.js";
 import { hfFeaturesMetadata, writeParquet, type ParquetColumn } from "./helpers/parquet-writer.js";
+import { errorOf } from "./helpers/errors.js";
 
 const TEXTS = ["a gripping film", "dull and lifeless", "beautifully acted", "the plot is thin", "great fun", "a mess", "moving", "boring"];
 
@@ -16,15 +17,6 @@ function reviews(n: number, labels: (i: number) => number = (i) => i % 2): Parqu
     { name: "sentence", type: "string", values: Array.from({ length: n }, (_, i) => `${TEXTS[i % TEXTS.length]} #${i}`) },
     { name: "label", type: "int64", values: Array.from({ length: n }, (_, i) => labels(i)) },
   ];
-}
-
-async function errorOf(p: Promise<unknown>): Promise<BertuneError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BertuneError);
-  return e as BertuneError;
 }
 
 describe("Parquet files", () => {

@@ -7,16 +7,7 @@ import { decodeText, firstInvalidUtf8 } from "../src/data/decode.js";
 import { parseDelimited } from "../src/data/delimited.js";
 import { parseTable } from "../src/data/readers.js";
 import { DATASETS, tempDir } from "./helpers/fixtures.js";
-
-async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<{ message: string; hint?: string }> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    expect(isBertuneError(e)).toBe(true);
-    return e as { message: string; hint?: string };
-  }
-  throw new Error("expected a BertuneError");
-}
+import { errorOf } from "./helpers/errors.js";
 
 function write(dir: string, name: string, content: string | Uint8Array): string {
   const path = join(dir, name);

@@ -6,9 +6,10 @@ import type { HubDatasetOptions } from "../src/data/types.js";
 import { BertuneError } from "../src/errors.js";
 import { runCli } from "./helpers/cli.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-import { startHubServer, type HubRepo, type HubServer } from "./helpers/hub-server.js";
+import { hubServerPool, startHubServer, type HubRepo, type HubServer } from "./helpers/hub-server.js";
 import { hfFeaturesMetadata, writeParquet, type ParquetColumn } from "./helpers/parquet-writer.js";
-import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
+import { isolateHubEnv } from "./helpers/hub-env.js";
+import { errorOf } from "./helpers/errors.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const CONV_SHA = "fedcba9876543210fedcba9876543210fedcba98";
@@ -69,12 +70,9 @@ const MULTI: HubRepo = {
   },
 };
 
-const servers: HubServer[] = [];
-async function hub(options: Parameters<typeof startHubServer>[0]): Promise<HubServer> {
-  const s = await startHubServer(options);
-  servers.push(s);
-  return s;
-}
+const pool = hubServerPool();
+const { servers } = pool;
+const hub = pool.start;
 
 let cacheDir: string;
 let lines: string[];
@@ -88,7 +86,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await pool.closeAll();
 });
 
 describe("Hub data sets", () => {
@@ -126,7 +124,7 @@ describe("Hub data sets", () => {
     expect(again.contentHash).toBe(d.contentHash);
     expect(s.requests.filter((r) => r.path.includes("/resolve/")).length).toBe(files);
     // Row numbers run on across shards in messages.
-    const e = await rejection(loadDataset("hub:acme/reviews", { ...opts({ endpoint: s.url }), labelColumn: "text" }));
+    const e = await errorOf(loadDataset("hub:acme/reviews", { ...opts({ endpoint: s.url }), labelColumn: "text" }));
     expect(e.message).toContain("hub:acme/reviews train");
   });
 
@@ -147,10 +145,10 @@ describe("Hub data sets", () => {
     expect(fallback.contentHash).toBe(online.contentHash);
     expect(lines.some((l) => l.startsWith(`cannot reach ${s.url}; using the cached copy of data set acme/reviews`))).toBe(true);
     // A mistyped local path that could be a Hub id: both readings are named.
-    const typo = await rejection(loadDataset("data/trian", opts({ endpoint: s.url })));
+    const typo = await errorOf(loadDataset("data/trian", opts({ endpoint: s.url })));
     expect(typo.message).toBe('"data/trian" is not an existing file or folder, and the Hub cannot be reached to look for a data set of that name.');
 
-    const missing = await rejection(loadDataset("hub:acme/other", opts({ offline: true })));
+    const missing = await errorOf(loadDataset("hub:acme/other", opts({ offline: true })));
     expect(missing.message).toBe(`offline: data set acme/other is not in the cache (${cacheDir})`);
     expect(missing.hint).toContain("bertune download hub:acme/other");
   });
@@ -171,7 +169,7 @@ describe("Hub data sets", () => {
 
   it("picks a configuration: the only one, the one asked for, or says which exist", async () => {
     const s = await hub({ datasets: { "acme/glue": MULTI } });
-    const e = await rejection(loadDataset("hub:acme/glue", opts({ endpoint: s.url })));
+    const e = await errorOf(loadDataset("hub:acme/glue", opts({ endpoint: s.url })));
     expect(e.message).toBe("data set acme/glue has several configurations (cola, sst2); say which one to load");
     expect(e.hint).toBe("e.g. --dataset hub:acme/glue:cola");
     const d = await loadDataset("hub:acme/glue:sst2", opts({ endpoint: s.url }));
@@ -179,10 +177,10 @@ describe("Hub data sets", () => {
     expect(d.splits.train).toHaveLength(16);
     expect(d.id2label).toEqual(["neg", "pos"]);
     expect((await loadDataset("hub:acme/glue", opts({ endpoint: s.url, config: "sst2" }))).contentHash).toBe(d.contentHash);
-    const unknown = await rejection(loadDataset("hub:acme/glue:mnli", opts({ endpoint: s.url })));
+    const unknown = await errorOf(loadDataset("hub:acme/glue:mnli", opts({ endpoint: s.url })));
     expect(unknown.message).toBe('data set acme/glue has no configuration "mnli"; it has cola, sst2');
     // The revision in the spec: an unknown one is named.
-    const rev = await rejection(loadDataset("hub:acme/glue:sst2@v9", opts({ endpoint: s.url })));
+    const rev = await errorOf(loadDataset("hub:acme/glue:sst2@v9", opts({ endpoint: s.url })));
     expect(rev.message).toBe('revision "v9" not found in data set acme/glue');
   });
 
@@ -227,14 +225,14 @@ describe("Hub data sets", () => {
         return false;
       },
     });
-    const unknown = await rejection(loadDataset("hub:acme/nope", opts({ endpoint: s.url })));
+    const unknown = await errorOf(loadDataset("hub:acme/nope", opts({ endpoint: s.url })));
     expect(unknown.message).toBe("data set acme/nope not found on the Hub; check the spelling");
-    const implicit = await rejection(loadDataset("acme/nope", opts({ endpoint: s.url })));
+    const implicit = await errorOf(loadDataset("acme/nope", opts({ endpoint: s.url })));
     expect(implicit.message).toBe('"acme/nope" is neither an existing file or folder nor a data set on the Hub.');
-    const gated = await rejection(loadDataset("hub:acme/gated", opts({ endpoint: s.url })));
+    const gated = await errorOf(loadDataset("hub:acme/gated", opts({ endpoint: s.url })));
     expect(gated.message).toBe("data set acme/gated is gated: its page asks you to accept its terms before downloading");
     expect(gated.hint).toContain(`${s.url}/datasets/acme/gated`);
-    const priv = await rejection(loadDataset("hub:acme/private", opts({ endpoint: s.url })));
+    const priv = await errorOf(loadDataset("hub:acme/private", opts({ endpoint: s.url })));
     expect(priv.message).toContain("data set acme/private is private or gated, or does not exist");
     expect((await loadDataset("hub:acme/private", opts({ endpoint: s.url, token: "hf_any" }))).splits.train).toHaveLength(50);
     expect(s.requests.filter((r) => r.path.startsWith("/datasets/acme/private/")).every((r) => r.headers.authorization === "Bearer hf_any")).toBe(true);
@@ -243,11 +241,11 @@ describe("Hub data sets", () => {
     expect(d.splits.train).toHaveLength(50);
     expect(lines.filter((l) => l.includes("HTTP 429"))).toHaveLength(2);
 
-    const csv = await rejection(loadDataset("hub:acme/csv", opts({ endpoint: s.url })));
+    const csv = await errorOf(loadDataset("hub:acme/csv", opts({ endpoint: s.url })));
     expect(csv.message).toBe("data set acme/csv has no Parquet files (neither in its files nor in its refs/convert/parquet branch)");
-    const testOnly = await rejection(loadDataset("hub:acme/testonly", opts({ endpoint: s.url })));
+    const testOnly = await errorOf(loadDataset("hub:acme/testonly", opts({ endpoint: s.url })));
     expect(testOnly.message).toBe("data set acme/testonly has no train split among its Parquet files (found: test)");
-    const bad = await rejection(loadDataset("hub:acme/--bad", opts({ endpoint: s.url })));
+    const bad = await errorOf(loadDataset("hub:acme/--bad", opts({ endpoint: s.url })));
     expect(bad.message).toBe('"acme/--bad" is not a Hub data set id');
   });
 });

@@ -7,7 +7,7 @@ import { findCachedRepos, formatCacheSize, scanCache } from "../src/hub/scan.js"
 import { FROZEN_FILES } from "../src/model.js";
 import { runCli } from "./helpers/cli.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-import { startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { hubServerPool, startHubServer, type HubServer } from "./helpers/hub-server.js";
 import { writeParquet } from "./helpers/parquet-writer.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -15,14 +15,11 @@ const ID = "google-bert/bert-base-uncased";
 const ALL = ["config.json", "model.safetensors", "onnx/model.onnx", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
 const WITHOUT_ONNX = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
 
-const servers: HubServer[] = [];
-async function hub(options: Parameters<typeof startHubServer>[0]): Promise<HubServer> {
-  const s = await startHubServer(options);
-  servers.push(s);
-  return s;
-}
+const pool = hubServerPool();
+const { servers } = pool;
+const hub = pool.start;
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined)));
+  await pool.closeAll();
 });
 
 /** Files (not folders) under dir, as repo paths; snapshot links are followed. */

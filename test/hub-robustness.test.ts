@@ -8,8 +8,9 @@ import { resolveModel, type ResolveOptions } from "../src/hub/index.js";
 import { retryAfterMs, withRetry } from "../src/hub/retry.js";
 import { runCli } from "./helpers/cli.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-import { startHubServer, type HubServer } from "./helpers/hub-server.js";
-import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
+import { hubServerPool, startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { isolateHubEnv } from "./helpers/hub-env.js";
+import { errorOf } from "./helpers/errors.js";
 
 // Writes into the cache can be made to fail as on a full disk (ENOSPC).
 const disk = vi.hoisted(() => ({ full: false }));
@@ -34,12 +35,9 @@ const FROZEN = { required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
 const ONNX = readFileSync(join(TINY_MODEL, "onnx/model.onnx"));
 const ONNX_SHA256 = createHash("sha256").update(ONNX).digest("hex");
 
-const servers: HubServer[] = [];
-async function hub(options: Parameters<typeof startHubServer>[0]): Promise<HubServer> {
-  const s = await startHubServer(options);
-  servers.push(s);
-  return s;
-}
+const pool = hubServerPool();
+const { servers } = pool;
+const hub = pool.start;
 
 let cacheDir: string;
 let lines: string[];
@@ -53,7 +51,7 @@ beforeEach(() => {
 afterEach(async () => {
   disk.full = false;
   vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await pool.closeAll();
 });
 
 /** Everything under the repo's cache folder that is not a finished blob, link or ref (temporary files). */
@@ -76,7 +74,7 @@ describe("interrupted and damaged downloads", () => {
         return true;
       },
     });
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toMatch(/^the download of onnx\/model\.onnx from model google-bert\/bert-base-uncased (was interrupted|was cut short)/);
     expect(e.hint).toContain("run the command again");
     expect(existsSync(join(repoDir(), "snapshots", SHA, "onnx", "model.onnx"))).toBe(false);
@@ -99,7 +97,7 @@ describe("interrupted and damaged downloads", () => {
         return true;
       },
     });
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toBe("the download of onnx/model.onnx from model google-bert/bert-base-uncased is corrupt (its sha256 does not match the Hub's)");
     expect(readdirSync(join(repoDir(), "blobs")).some((b) => b === ONNX_SHA256)).toBe(false);
     expect(leftovers(repoDir())).toEqual([]);
@@ -108,7 +106,7 @@ describe("interrupted and damaged downloads", () => {
   it("a full disk (ENOSPC) is one line with a hint, and leaves no partial file", async () => {
     const s = await hub({ repos: { [ID]: { dir: TINY_MODEL, sha: SHA } } });
     disk.full = true;
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toBe(`cannot write to the Hugging Face cache at ${cacheDir} (ENOSPC)`);
     expect(e.hint).toContain("free some disk space");
     expect(leftovers(repoDir())).toEqual([]);
@@ -171,7 +169,7 @@ describe("rate limits (HTTP 429)", () => {
         return true;
       },
     });
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: always.url })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: always.url })));
     expect(e.message).toBe(`the Hub is rate-limiting requests (HTTP 429) for model ${ID}`);
     expect(e.hint).toContain("wait a few minutes");
     expect(always.requests).toHaveLength(6); // 1 + 5 retries

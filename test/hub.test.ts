@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BertuneError } from "../src/errors.js";
 import { resolveModel, type ResolveOptions } from "../src/hub/index.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-import { startHubServer, type HubServer } from "./helpers/hub-server.js";
-import { isolateHubEnv, rejection } from "./helpers/hub-env.js";
+import { hubServerPool, startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { isolateHubEnv } from "./helpers/hub-env.js";
+import { errorOf } from "./helpers/errors.js";
 
 const FROZEN = {
   required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
@@ -19,12 +20,9 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ID = "google-bert/bert-base-uncased";
 const WITHOUT_ONNX = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
 
-const servers: HubServer[] = [];
-async function hub(options: Parameters<typeof startHubServer>[0]): Promise<HubServer> {
-  const s = await startHubServer(options);
-  servers.push(s);
-  return s;
-}
+const pool = hubServerPool();
+const { servers } = pool;
+const hub = pool.start;
 
 function fileRequests(s: HubServer) {
   return s.requests.filter((r) => r.path.includes("/resolve/") || r.path.startsWith("/__cdn/"));
@@ -43,7 +41,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await pool.closeAll();
 });
 
 describe("local directories", () => {
@@ -56,21 +54,21 @@ describe("local directories", () => {
   });
 
   it("names the missing required file and the folder", async () => {
-    const e = await rejection(resolveModel(TINY_MODEL, { required: ["config.json", "pytorch_model.bin"] }));
+    const e = await errorOf(resolveModel(TINY_MODEL, { required: ["config.json", "pytorch_model.bin"] }));
     expect(e.message).toContain("pytorch_model.bin");
     expect(e.message).toContain(TINY_MODEL);
   });
 
   it("rejects a path that does not exist", async () => {
     for (const p of ["./no-such-model-dir", "/nonexistent/bert", "~/no-such-bertune-model", "a/b/c"]) {
-      const e = await rejection(resolveModel(p, FROZEN, opts({ offline: true })));
+      const e = await errorOf(resolveModel(p, FROZEN, opts({ offline: true })));
       expect(e.message).toMatch(/^no such model directory: /);
     }
   });
 
   it("rejects a file and an invalid id", async () => {
-    expect((await rejection(resolveModel(join(TINY_MODEL, "config.json"), FROZEN))).message).toContain("not a model directory");
-    expect((await rejection(resolveModel("bad--name", FROZEN, opts({ offline: true })))).message).toContain("neither a model directory nor a Hub model id");
+    expect((await errorOf(resolveModel(join(TINY_MODEL, "config.json"), FROZEN))).message).toContain("not a model directory");
+    expect((await errorOf(resolveModel("bad--name", FROZEN, opts({ offline: true })))).message).toContain("neither a model directory nor a Hub model id");
   });
 });
 
@@ -142,7 +140,7 @@ describe("downloads from the Hub", () => {
 
   it("reports a missing required file before downloading anything", async () => {
     const s = await hub({ repos: { [ID]: { dir: TINY_MODEL, sha: SHA } } });
-    const e = await rejection(resolveModel(ID, { required: ["config.json", "pytorch_model.bin"] }, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel(ID, { required: ["config.json", "pytorch_model.bin"] }, opts({ endpoint: s.url })));
     expect(e.message).toBe(`model ${ID} has no pytorch_model.bin`);
     expect(fileRequests(s)).toHaveLength(0);
   });
@@ -162,7 +160,7 @@ describe("downloads from the Hub", () => {
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const e = await rejection(resolveModel("org/broken", { required: ["config.json"] }, opts({ endpoint: url })));
+      const e = await errorOf(resolveModel("org/broken", { required: ["config.json"] }, opts({ endpoint: url })));
       expect(e.message).toMatch(/download of config\.json from model org\/broken (was interrupted|was cut short)/);
       const repoDir = join(cacheDir, "models--org--broken");
       expect(existsSync(join(repoDir, "snapshots", SHA, "config.json"))).toBe(false);
@@ -201,7 +199,7 @@ describe("ONNX mirror fallback", () => {
 
   it("explains when neither the repo nor the mirror has an ONNX export", async () => {
     const s = await hub({ repos: { "someorg/plain-bert": { dir: TINY_MODEL, files: WITHOUT_ONNX } } });
-    const e = await rejection(resolveModel("someorg/plain-bert", FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel("someorg/plain-bert", FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toBe("model someorg/plain-bert has no ONNX export (onnx/model.onnx), and neither has the transformers.js mirror Xenova/plain-bert");
     expect(e.hint).toContain("local directory");
     expect(fileRequests(s)).toHaveLength(0);
@@ -229,7 +227,7 @@ describe("offline", () => {
     expect(lines.some((l) => l.startsWith(`cannot reach ${s.url}; using the cached copy of ${ID}`))).toBe(true);
 
     // A file never downloaded is named.
-    const e = await rejection(resolveModel(ID, { required: ["config.json", "model.safetensors"] }, opts({ offline: true })));
+    const e = await errorOf(resolveModel(ID, { required: ["config.json", "model.safetensors"] }, opts({ offline: true })));
     expect(e.message).toContain("model.safetensors");
     expect(e.message).not.toContain("config.json");
     expect(e.hint).toContain("run once online");
@@ -252,7 +250,7 @@ describe("offline", () => {
   });
 
   it("names the missing file for a model never downloaded", async () => {
-    const e = await rejection(resolveModel("someorg/never-downloaded", FROZEN, opts({ offline: true })));
+    const e = await errorOf(resolveModel("someorg/never-downloaded", FROZEN, opts({ offline: true })));
     expect(e.message).toContain("config.json");
     expect(e.message).toContain("someorg/never-downloaded");
     expect(e.hint).toContain("run once online (or `bertune download someorg/never-downloaded`) first");
@@ -262,24 +260,24 @@ describe("offline", () => {
 describe("errors", () => {
   it("404: model not found", async () => {
     const s = await hub({ repos: { [ID]: { dir: TINY_MODEL } } });
-    const e = await rejection(resolveModel("google-bert/bert-base-uncassed", FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel("google-bert/bert-base-uncassed", FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toBe("model google-bert/bert-base-uncassed not found on the Hub; check the spelling");
     expect(e.hint).toContain("org/name");
   });
 
   it("404: revision not found", async () => {
     const s = await hub({ repos: { [ID]: { dir: TINY_MODEL } } });
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url, revision: "v9" })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url, revision: "v9" })));
     expect(e.message).toBe(`revision "v9" not found in model ${ID}`);
   });
 
   it("401: asks for HF_TOKEN and never shows the token", async () => {
     const s = await hub({ repos: { [ID]: { dir: TINY_MODEL } }, requireToken: "hf_right" });
-    const anon = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
+    const anon = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
     expect(anon.message).toContain("set HF_TOKEN");
     expect(anon.message).toMatch(/private or gated/);
 
-    const wrong = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url, token: "hf_secret123" })));
+    const wrong = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url, token: "hf_secret123" })));
     expect(s.requests.at(-1)?.headers.authorization).toBe("Bearer hf_secret123");
     expect(wrong.message).toContain("HF_TOKEN");
     for (const text of [wrong.message, wrong.hint ?? "", String(wrong.stack), ...lines]) expect(text).not.toContain("hf_secret123");
@@ -308,7 +306,7 @@ describe("errors", () => {
   it("connection refused: the network message", async () => {
     const s = await startHubServer({ repos: {} });
     await s.close();
-    const e = await rejection(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
+    const e = await errorOf(resolveModel(ID, FROZEN, opts({ endpoint: s.url })));
     expect(e.message).toBe(`cannot reach ${s.url}; check your connection, or set HF_HUB_OFFLINE=1 to use the cache`);
   });
 

@@ -5,7 +5,7 @@ import { BertuneError } from "../src/errors.js";
 import { pushRun, type PushOptions } from "../src/push/push.js";
 import { runCli } from "./helpers/cli.js";
 import { DATASETS, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
-import { startHubServer, type HubServer, type HubServerOptions } from "./helpers/hub-server.js";
+import { hubServerPool, startHubServer, type HubServer, type HubServerOptions } from "./helpers/hub-server.js";
 import { parseFrontMatter } from "./helpers/yaml-subset.js";
 
 const TOKEN = "hf_pushSecret0123456789";
@@ -52,12 +52,8 @@ beforeAll(async () => {
 });
 afterAll(() => modelHub.close());
 
-const servers: HubServer[] = [];
-async function hub(options: Partial<HubServerOptions> = {}): Promise<HubServer> {
-  const s = await startHubServer({ tokens: TOKENS, ...options });
-  servers.push(s);
-  return s;
-}
+const pool = hubServerPool();
+const hub = (options: Partial<HubServerOptions> = {}): Promise<HubServer> => pool.start({ tokens: TOKENS, ...options });
 let lines: string[];
 beforeEach(() => {
   vi.stubEnv("HF_TOKEN", "");
@@ -69,7 +65,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await pool.closeAll();
 });
 
 function push(s: HubServer, extra: Partial<PushOptions> & { dir?: string } = {}) {

@@ -1,5 +1,4 @@
-import { expect, vi } from "vitest";
-import { BertuneError } from "../../src/errors.js";
+import { vi } from "vitest";
 import { tempDir } from "./fixtures.js";
 
 /** Keep the user's Hugging Face environment (token, token file, offline flag, endpoint, cache) out of a test. */
@@ -10,14 +9,4 @@ export function isolateHubEnv(): void {
   vi.stubEnv("HF_HUB_OFFLINE", "");
   vi.stubEnv("HF_HUB_CACHE", "");
   vi.stubEnv("HF_ENDPOINT", "");
-}
-
-/** The BertuneError a promise rejects with (fails the test if it resolves or throws anything else). */
-export async function rejection(p: Promise<unknown>): Promise<BertuneError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BertuneError);
-  return e as BertuneError;
 }

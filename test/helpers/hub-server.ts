@@ -508,3 +508,18 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       }),
   };
 }
+
+/** The Hub servers a test file starts, so one afterEach can close them all. */
+export function hubServerPool() {
+  const servers: HubServer[] = [];
+  return {
+    servers,
+    async start(options: HubServerOptions): Promise<HubServer> {
+      const s = await startHubServer(options);
+      servers.push(s);
+      return s;
+    },
+    // A test may already have closed a server (to simulate a dead network): that is fine.
+    closeAll: () => Promise.all(servers.splice(0).map((s) => s.close().catch(() => undefined))),
+  };
+}

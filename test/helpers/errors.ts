@@ -1,0 +1,16 @@
+import { expect } from "vitest";
+import { BertuneError } from "../../src/errors.js";
+
+/**
+ * The BertuneError that a promise rejects with, or that a function throws (sync or async);
+ * fails the test if it succeeds or throws anything else.
+ */
+export async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<BertuneError> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    expect(e).toBeInstanceOf(BertuneError);
+    return e as BertuneError;
+  }
+  throw new Error("expected a BertuneError");
+}
