@@ -15,7 +15,8 @@ import { RUN_FILES } from "./run/files.js";
 import { readRun, type TrainedRun } from "./run/load.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { useBackend, type Device } from "./train/backend.js";
-import { headLogits, scoreLogits, softmaxRows } from "./train/head.js";
+import { ClassificationHead } from "./train/head.js";
+import { scoreLogits, softmaxRows } from "./train/linear-head.js";
 import type { ProgressFactory } from "./util/progress.js";
 
 export interface ClassifierOptions extends LoadModelOptions {
@@ -60,7 +61,7 @@ class FrozenEngine implements Engine {
     const features = cacheKey
       ? (await frozenFeatures(this.model, inputs as Example[], { ...cacheKey, maxLength: c.max_length, pooling })).data
       : await extractFeatures(this.model.encoder, this.model.tokenizer, inputs, { maxLength: c.max_length, pooling });
-    return headLogits(this.run.head, features, inputs.length);
+    return this.run.head.logits(features, inputs.length);
   }
   close(): Promise<void> {
     return this.model.close();
@@ -77,7 +78,7 @@ class FullEngine implements Engine {
   async logits(inputs: readonly TextInput[], cacheKey?: Parameters<Engine["logits"]>[1]): Promise<Float32Array> {
     const encoded = inputs.map((x) => this.tokenizer.encodeOne(x.text, x.textPair, this.maxLength));
     const bar = cacheKey?.progress?.(`evaluating ${cacheKey.split}`, inputs.length, "ex");
-    const out = classifierLogits(this.model, encoded, this.tokenizer.padTokenId, this.batchSize, (n) => bar?.tick(n));
+    const out = await classifierLogits(this.model, encoded, this.tokenizer.padTokenId, this.batchSize, (n) => bar?.tick(n));
     bar?.done();
     return out;
   }
@@ -94,15 +95,16 @@ export class Classifier {
   ) {}
 
   static async load(runDir: string, o: ClassifierOptions = {}): Promise<Classifier> {
-    await useBackend(o.device ?? "auto", o.log);
     const run = readRun(runDir);
     const c = run.config;
     if (c.bertune_mode === "full") {
+      // Only full runs need tensorflow.js: a frozen run is the ONNX encoder plus a head in plain arrays.
+      await useBackend(o.device ?? "auto", o.log);
       // A full run is self-contained: weights, config and tokenizer all live in the run folder.
       const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), readBertConfig(join(run.dir, RUN_FILES.config)));
       const tokenizer = Tokenizer.fromFiles({ tokenizer: join(run.dir, "tokenizer.json"), tokenizerConfig: join(run.dir, "tokenizer_config.json") });
       const maxLength = clampMaxLength(c.max_length, bert.config).maxLength;
-      return new Classifier(run, new FullEngine(new BertClassifier(bert, run.head, c.pooling as Pooling), tokenizer, maxLength, 32));
+      return new Classifier(run, new FullEngine(new BertClassifier(bert, new ClassificationHead(run.head), c.pooling as Pooling), tokenizer, maxLength, 32));
     }
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
     const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });

@@ -4,7 +4,7 @@ import { poolTensor, TfBertModel } from "./bert/tfjs-bert.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
 import { extractFeatures, type TextInput } from "./features/extract.js";
 import { loadFullModelSource, loadModel, type LoadModelOptions } from "./model.js";
-import { tf, useBackend, type Device } from "./train/backend.js";
+import { readFloat32, tf, useBackend, type Device } from "./train/backend.js";
 
 export type Engine = "onnx" | "tfjs";
 
@@ -44,7 +44,7 @@ export async function encode(model: string, inputs: readonly (string | TextInput
         const batch = padToTensors(encoded, src.tokenizer.padTokenId);
         return poolTensor(bert.forward(batch), batch.attentionMask, pooling);
       });
-      flat = new Float32Array(pooled.dataSync());
+      flat = await readFloat32(pooled);
       pooled.dispose();
     } finally {
       bert.dispose();

@@ -11,6 +11,7 @@ export { DEFAULT_ARGS, FROZEN_DEFAULT_LEARNING_RATE, resolveArgs, type TrainingA
 export type { LogEntry, TrainerState } from "./train/state.js";
 export { saveRun } from "./run/save.js";
 export { readRun, type TrainedRun } from "./run/load.js";
+export { LinearHead } from "./train/linear-head.js";
 export { Classifier, evaluate, predict, type Prediction, type EvaluationResult, type EvaluateOptions, type ClassifierOptions } from "./classifier.js";
 export { classificationReport, type ClassificationReport, type ClassMetrics } from "./metrics/classification.js";
 export { formatReport } from "./metrics/format.js";

@@ -168,6 +168,7 @@ describe.concurrent("bad input through the CLI", () => {
     ["config.json truncated", { "config.json": '{"hidden_size": 32,' }, /config\.json at .* is not valid JSON/],
     ["config.json not an object", { "config.json": "[1, 2]" }, /config\.json at .* is not a JSON object/],
     ["config.json inconsistent", { "config.json": '{"hidden_size": 30, "num_attention_heads": 4}' }, /hidden_size 30 is not a multiple of num_attention_heads 4/],
+    ["a dropout probability of 1", { "config.json": '{"hidden_size": 32, "num_attention_heads": 4, "classifier_dropout": 1}' }, /"classifier_dropout" must be a probability in \[0, 1\), got 1/],
     ["tokenizer.json missing", { "tokenizer.json": null }, /has no tokenizer\.json/],
     ["tokenizer.json truncated", { "tokenizer.json": '{"version": "1.0", "model": {' }, /tokenizer\.json at .* is not valid JSON/],
     ["tokenizer.json not an object", { "tokenizer.json": '"x"' }, /tokenizer\.json at .* is not a JSON object/],

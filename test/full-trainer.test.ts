@@ -1,37 +1,14 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, tensorToFloat32 } from "../src/bert/safetensors.js";
-import type { LoadedDataset } from "../src/data/types.js";
 import { loadFullModelSource, type FullModelSource } from "../src/model.js";
 import { resolveArgs, type TrainingArgs } from "../src/train/args.js";
 import { tf, useBackend } from "../src/train/backend.js";
 import { listCheckpoints } from "../src/train/checkpoint.js";
 import { trainableDepth, trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";
-import { Rng } from "../src/util/rng.js";
+import { keywordDataset } from "./helpers/datasets.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
-
-/** A task the tiny random BERT can learn: the label is which of two words the sentence contains. */
-function keywordDataset(n: number, seed: number): LoadedDataset {
-  const rng = new Rng(seed);
-  const filler = ["the", "film", "was", "a", "story", "about", "people", "and", "time", "with", "some", "music"];
-  const make = (count: number) =>
-    Array.from({ length: count }, (_, i) => {
-      const label = i % 2;
-      const words = Array.from({ length: 3 + rng.int(5) }, () => filler[rng.int(filler.length)]);
-      words.splice(rng.int(words.length + 1), 0, label ? "wonderful" : "terrible");
-      return { text: words.join(" "), label };
-    });
-  return {
-    name: "keywords",
-    source: "generated",
-    contentHash: `keywords-${n}-${seed}`,
-    splits: { train: make(n), validation: make(40) },
-    validationSource: "file",
-    id2label: ["negative", "positive"],
-    columns: { text: "text", label: "label" },
-  };
-}
 
 let source: FullModelSource;
 const pretrained = readSafetensors(join(TINY_MODEL, "model.safetensors"));
@@ -61,8 +38,8 @@ describe("full fine-tuning in tensorflow.js", () => {
     const counts: number[] = [];
     const a = await trainFull({ source, dataset: data, args: base(), progress: () => ({ tick: () => counts.push(tf.memory().numTensors), done() {} }) });
     const b = await trainFull({ source, dataset: data, args: base() });
-    const wa = a.model.toTensors();
-    const wb = b.model.toTensors();
+    const wa = await a.model.toTensors();
+    const wb = await b.model.toTensors();
     for (const name of Object.keys(wa)) expect(Buffer.from(wa[name].data.buffer).equals(Buffer.from(wb[name].data.buffer)), name).toBe(true);
     // counts[0] is before the first step; from the second step on, nothing may accumulate.
     expect(new Set(counts.slice(2)).size).toBe(1);
@@ -91,8 +68,8 @@ describe("full fine-tuning in tensorflow.js", () => {
     expect(listCheckpoints(out).map((c) => c.step)).toEqual([6, 7]);
     const resumed = await trainFull({ source, dataset: data, args: { ...args, resumeFromCheckpoint: "latest" }, outputDir: out });
     expect(resumed.state.global_step).toBe(full.state.global_step);
-    const wf = full.model.toTensors();
-    const wr = resumed.model.toTensors();
+    const wf = await full.model.toTensors();
+    const wr = await resumed.model.toTensors();
     for (const name of Object.keys(wf)) expect(Buffer.from(wr[name].data.buffer).equals(Buffer.from(wf[name].data.buffer)), name).toBe(true);
     expect(resumed.state.log_history.filter((e) => e.eval_accuracy !== undefined).length).toBe(2);
     full.model.dispose();
@@ -101,7 +78,7 @@ describe("full fine-tuning in tensorflow.js", () => {
 
   it("--unfreeze-top K trains only the top K layers, pooler and head", async () => {
     const r = await trainFull({ source, dataset: data, args: base({ unfreezeTop: 1, numTrainEpochs: 1 }) });
-    const w = r.model.toTensors();
+    const w = await r.model.toTensors();
     expect(weight(w, "bert.embeddings.word_embeddings.weight")).toEqual(pretrainedWeight("embeddings.word_embeddings.weight"));
     expect(weight(w, "bert.encoder.layer.0.output.dense.weight")).toEqual(pretrainedWeight("encoder.layer.0.output.dense.weight"));
     expect(weight(w, "bert.encoder.layer.1.output.dense.weight")).not.toEqual(pretrainedWeight("encoder.layer.1.output.dense.weight"));
@@ -112,12 +89,12 @@ describe("full fine-tuning in tensorflow.js", () => {
   it("--gradual-unfreeze trains head and pooler first, then one more layer each epoch", async () => {
     expect([0, 1, 2, 3, 4].map((e) => trainableDepth(base({ gradualUnfreeze: true }), 2, e))).toEqual([0, 1, 2, 3, 3]);
     const one = await trainFull({ source, dataset: data, args: base({ gradualUnfreeze: true, numTrainEpochs: 1 }) });
-    const w1 = one.model.toTensors();
+    const w1 = await one.model.toTensors();
     expect(weight(w1, "bert.encoder.layer.1.output.dense.weight")).toEqual(pretrainedWeight("encoder.layer.1.output.dense.weight"));
     expect(weight(w1, "bert.pooler.dense.weight")).not.toEqual(pretrainedWeight("pooler.dense.weight"));
     one.model.dispose();
     const two = await trainFull({ source, dataset: data, args: base({ gradualUnfreeze: true, numTrainEpochs: 2 }) });
-    const w2 = two.model.toTensors();
+    const w2 = await two.model.toTensors();
     expect(weight(w2, "bert.encoder.layer.1.output.dense.weight")).not.toEqual(pretrainedWeight("encoder.layer.1.output.dense.weight"));
     expect(weight(w2, "bert.encoder.layer.0.output.dense.weight")).toEqual(pretrainedWeight("encoder.layer.0.output.dense.weight"));
     two.model.dispose();
@@ -133,9 +110,9 @@ describe("full fine-tuning in tensorflow.js", () => {
     };
     const oneStep = { numTrainEpochs: 1, perDeviceTrainBatchSize: 160, maxGradNorm: 0, learningRate: 1e-4 };
     const runs = await Promise.all([{}, { layerwiseLrDecay: 0.5 }, { headLrMultiplier: 10 }].map((o) => trainFull({ source, dataset: data, args: base({ ...oneStep, ...o }) })));
-    const [plain, decayed, boosted] = runs.map((r) => r.model.toTensors());
+    const [plain, decayed, boosted] = await Promise.all(runs.map((r) => r.model.toTensors()));
     const initHead = await trainFull({ source, dataset: data, args: base({ ...oneStep, learningRate: 1e-30 }) });
-    const head0 = initHead.model.toTensors()["classifier.weight"].data;
+    const head0 = (await initHead.model.toTensors())["classifier.weight"].data;
     const ratio = (w: typeof plain, name: string) => delta(w, name, tensorToFloat32(pretrained, name.slice(5))) / delta(plain, name, tensorToFloat32(pretrained, name.slice(5)));
     expect(ratio(decayed, "bert.pooler.dense.weight")).toBeCloseTo(1, 3); // depth 0
     expect(ratio(decayed, "bert.encoder.layer.1.attention.self.query.weight")).toBeCloseTo(0.5, 3); // depth 1
@@ -159,8 +136,8 @@ describe("full fine-tuning in tensorflow.js", () => {
     const a = await trainFull({ source: noDropout, dataset: data, args: base({ ...one, perDeviceTrainBatchSize: 16 }) });
     const b = await trainFull({ source: noDropout, dataset: data, args: base({ ...one, perDeviceTrainBatchSize: 8, gradientAccumulationSteps: 2 }) });
     expect(b.state.global_step).toBe(a.state.global_step);
-    const wa = a.model.toTensors();
-    const wb = b.model.toTensors();
+    const wa = await a.model.toTensors();
+    const wb = await b.model.toTensors();
     let maxDiff = 0;
     for (const name of Object.keys(wa)) for (let i = 0; i < wa[name].data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wa[name].data[i] - wb[name].data[i]));
     expect(maxDiff).toBeLessThan(1e-5);
@@ -170,7 +147,7 @@ describe("full fine-tuning in tensorflow.js", () => {
 
   it("--from-scratch starts from random weights with std initializer_range", async () => {
     const r = await trainFull({ source, dataset: data, args: base({ fromScratch: true, numTrainEpochs: 1, learningRate: 1e-9 }) });
-    const w = r.model.toTensors()["bert.encoder.layer.0.intermediate.dense.weight"].data;
+    const w = (await r.model.toTensors())["bert.encoder.layer.0.intermediate.dense.weight"].data;
     const std = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
     expect(std).toBeGreaterThan(0.015);
     expect(std).toBeLessThan(0.02);

@@ -3,6 +3,10 @@ import { resolveArgs } from "../src/train/args.js";
 import { tf, useBackend } from "../src/train/backend.js";
 import { evaluateHead, trainHead, type FeatureSplit } from "../src/train/head-trainer.js";
 import { AdamW, clipByGlobalNorm } from "../src/train/adamw.js";
+import { ArrayAdamW, clipScale, globalNorm } from "../src/train/array-adamw.js";
+import { ClassificationHead, crossEntropy } from "../src/train/head.js";
+import { gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../src/train/linear-head.js";
+import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "../src/train/seeds.js";
 import { learningRateAt, warmupStepsFor } from "../src/train/schedule.js";
 import { Rng } from "../src/util/rng.js";
 
@@ -41,7 +45,6 @@ describe("head training on frozen features", () => {
     const evals = r.state.log_history.filter((e) => e.eval_accuracy !== undefined);
     expect(evals.map((e) => e.step)).toEqual([13, 26, 39, 52, 65]);
     expect(r.state.global_step).toBe(65);
-    r.head.dispose();
   });
 
   it("gives the same weights bit for bit for the same seed, and different ones for another seed", () => {
@@ -53,11 +56,43 @@ describe("head training on frozen features", () => {
     expect(Array.from(a["classifier.weight"].data)).not.toEqual(Array.from(c["classifier.weight"].data));
   });
 
-  it("keeps tensor memory flat across training runs (no leaked tensors)", () => {
-    trainHead(input, args).head.dispose();
-    const before = tf.memory().numTensors;
-    trainHead(input, args).head.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+  it("takes exactly the steps of the tensor implementation: tfjs autodiff, clip_grad_norm_, AdamW", () => {
+    // The same recipe spelled out with tensorflow.js ops (whose AdamW step matches PyTorch's
+    // reference in tfjs-bert.test.ts): same init, data order, dropout masks, warmup and clipping.
+    // A small max norm makes clipping act on most steps; 110 rows / batch 16 leaves a partial batch.
+    const small = { ...input, train: separable(110, 16, 3) };
+    const a = resolveArgs({ numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 5e-2, warmupSteps: 3, maxGradNorm: 0.05, weightDecay: 0.01 });
+    const mine = trainHead(small, a).head;
+
+    const head = new ClassificationHead(LinearHead.init(16, 2, { seed: streamSeed(a.seed, STREAM_INIT), dropout: 0.1, initializerRange: 0.02 }));
+    const opt = new AdamW([{ params: [head.kernel], weightDecay: a.weightDecay }, { params: [head.bias], weightDecay: 0 }]);
+    const steps = Math.ceil(110 / 16);
+    const schedule = { learningRate: a.learningRate, warmupSteps: 3, totalSteps: steps * 2, type: a.lrSchedulerType };
+    let clippedSteps = 0;
+    for (let epoch = 0, step = 0; epoch < 2; epoch++) {
+      const order = new Rng(streamSeed(a.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: 110 }, (_, i) => i));
+      const dropRng = new Rng(streamSeed(a.seed, STREAM_DROPOUT, epoch));
+      for (let s = 0; s < steps; s++, step++) {
+        const idx = order.slice(s * 16, (s + 1) * 16);
+        const x = tf.tensor2d(gatherRows(small.train.data, 16, idx, { rng: dropRng, p: 0.1 }), [idx.length, 16]);
+        const { value, grads } = tf.variableGrads(() => crossEntropy(head.logits(x), idx.map((i) => small.train.labels[i]), 2), [head.kernel, head.bias]);
+        const clipped = clipByGlobalNorm(grads, a.maxGradNorm);
+        if (clipped.norm.dataSync()[0] > a.maxGradNorm) clippedSteps++;
+        opt.step(clipped.grads, learningRateAt(step, schedule));
+        tf.dispose([x, value, clipped.norm, ...Object.values(clipped.grads)]);
+      }
+    }
+    expect(clippedSteps).toBeGreaterThan(steps);
+    const ref = head.toTensors();
+    return ref.then((t) => {
+      const maxDiff = (u: Float32Array, v: Float32Array) => u.reduce((m, x, i) => Math.max(m, Math.abs(x - v[i])), 0);
+      expect(maxDiff(mine.weight, t["classifier.weight"].data)).toBeLessThan(1e-6);
+      expect(maxDiff(mine.bias, t["classifier.bias"].data)).toBeLessThan(1e-6);
+      // And the weights moved well beyond that tolerance.
+      expect(maxDiff(mine.weight, LinearHead.init(16, 2, { seed: streamSeed(a.seed, STREAM_INIT), dropout: 0, initializerRange: 0.02 }).weight)).toBeGreaterThan(1e-2);
+      opt.dispose();
+      head.dispose();
+    });
   });
 
   it("stops with the step number when the loss is not finite", () => {
@@ -86,11 +121,27 @@ describe("AdamW and clipping match torch", () => {
     p.dispose();
   });
 
-  it("clips by global norm like clip_grad_norm_", () => {
+  it("the array AdamW takes the same hand-computed torch step", () => {
+    const p = Float32Array.from([1, -2]);
+    const bias = Float32Array.from([0.5]);
+    new ArrayAdamW([{ value: p, weightDecay: 0.1 }, { value: bias, weightDecay: 0 }]).step([Float32Array.from([0.5, -0.25]), Float32Array.from([2])], 0.01);
+    const torchStep = (x: number, g: number, wd: number) => x * (1 - 0.01 * wd) - (0.01 / 0.1) * ((0.1 * g) / (Math.sqrt(0.001 * g * g) / Math.sqrt(0.001) + 1e-8));
+    expect(p[0]).toBeCloseTo(torchStep(1, 0.5, 0.1), 6);
+    expect(p[1]).toBeCloseTo(torchStep(-2, -0.25, 0.1), 6);
+    expect(bias[0]).toBeCloseTo(torchStep(0.5, 2, 0), 6);
+  });
+
+  it("clips by global norm like clip_grad_norm_ (tensors and arrays)", () => {
     const { grads, norm } = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
-    expect(norm).toBeCloseTo(5, 6);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 6);
     expect(Array.from(grads.a.dataSync())[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
     expect(Array.from(grads.b.dataSync())[1]).toBeCloseTo(4 / (5 + 1e-6), 6);
+    const unclipped = clipByGlobalNorm({ a: tf.tensor1d([0.3, 0.4]) }, 1);
+    expect(Array.from(unclipped.grads.a.dataSync())).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+    expect(globalNorm([Float32Array.from([3, 0]), Float32Array.from([0, 4])])).toBeCloseTo(5, 6);
+    expect(clipScale(5, 1)).toBeCloseTo(1 / (5 + 1e-6), 9);
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(5, 0)).toBe(1);
   });
 });
 
@@ -112,7 +163,6 @@ describe("learning-rate schedule", () => {
 
 describe("dropout on gathered features", () => {
   it("drops a fraction p of units, scales the rest by 1/(1-p), and repeats for a seed", async () => {
-    const { gatherRows } = await import("../src/train/head.js");
     const h = 1001;
     const data = Float32Array.from({ length: 120 * h }, (_, i) => 1 + (i % 7));
     const idx = Array.from({ length: 100 }, (_, i) => (i * 37) % 120);
@@ -132,22 +182,27 @@ describe("dropout on gathered features", () => {
 });
 
 describe("closed-form gradients of the linear head", () => {
-  it("equal tensorflow.js autodiff of the cross-entropy (loss, dW, db)", async () => {
-    const { linearHeadGradients, crossEntropy } = await import("../src/train/head.js");
+  it("equal tensorflow.js autodiff of the cross-entropy (loss, dW, db)", () => {
     const rng = new Rng(11);
     const [b, h, k] = [16, 24, 3];
-    const x = tf.tensor2d(Float32Array.from({ length: b * h }, () => (rng.next() < 0.1 ? 0 : rng.normal())), [b, h]);
-    const w = tf.variable(tf.tensor2d(Float32Array.from({ length: h * k }, () => rng.normal() * 0.3), [h, k]), true, "cf-w");
-    const bias = tf.variable(tf.tensor1d([0.1, -0.2, 0.05]), true, "cf-b");
+    const xv = Float32Array.from({ length: b * h }, () => (rng.next() < 0.1 ? 0 : rng.normal()));
+    const head = new LinearHead(h, k, Float32Array.from({ length: h * k }, () => rng.normal() * 0.3), Float32Array.from([0.1, -0.2, 0.05]));
     const labels = Array.from({ length: b }, (_, i) => i % k);
-    const { value, grads } = tf.variableGrads(() => crossEntropy(tf.matMul(x, w).add(bias) as tf.Tensor2D, tf.tensor1d(labels, "int32"), k), [w, bias]);
-    const mine = linearHeadGradients(x, tf.matMul(x, w).add(bias).dataSync() as Float32Array, labels);
-    expect(mine.loss).toBeCloseTo(value.dataSync()[0], 5);
-    expect(mine.kernel.shape).toEqual([h, k]);
-    const dw = grads[w.name].dataSync();
-    const db = grads[bias.name].dataSync();
-    mine.kernel.dataSync().forEach((v, i) => expect(Math.abs(v - dw[i])).toBeLessThan(1e-6));
-    mine.bias.dataSync().forEach((v, i) => expect(Math.abs(v - db[i])).toBeLessThan(1e-6));
-    tf.dispose([w, bias, x, value, mine.kernel, mine.bias, ...Object.values(grads)]);
+    const t = new ClassificationHead(head);
+    const x = tf.tensor2d(xv, [b, h]);
+    const { value, grads } = tf.variableGrads(() => crossEntropy(t.logits(x), labels, k), [t.kernel, t.bias]);
+    const mine = headGradientBuffers(head, b);
+    const loss = linearHeadGradients(head, xv, labels, mine);
+    expect(loss).toBeCloseTo(value.dataSync()[0], 5);
+    // tfjs' kernel gradient is [h, k]; ours is PyTorch's [k, h].
+    const dw = tf.transpose(grads[t.kernel.name]).dataSync();
+    const db = grads[t.bias.name].dataSync();
+    mine.weight.forEach((v, i) => expect(Math.abs(v - dw[i])).toBeLessThan(1e-6));
+    mine.bias.forEach((v, i) => expect(Math.abs(v - db[i])).toBeLessThan(1e-6));
+    // Eval-mode logits of the array head equal the tensor head's.
+    const lt = t.logits(x).dataSync();
+    head.logits(xv, b).forEach((v, i) => expect(Math.abs(v - lt[i])).toBeLessThan(1e-5));
+    tf.dispose([x, value, ...Object.values(grads)]);
+    t.dispose();
   });
 });

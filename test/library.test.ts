@@ -48,7 +48,7 @@ describe("library: frozen features are computed once and cached by key", () => {
     expect(b.encoderCalls).toBe(0);
     expect(b.result.featuresFromCache).toEqual({ train: true, validation: true });
     // Same features, same seed: the same head, bit for bit.
-    expect(Array.from(b.result.tensors()["classifier.weight"].data)).toEqual(Array.from(a.result.tensors()["classifier.weight"].data));
+    expect(Array.from((await b.result.tensors())["classifier.weight"].data)).toEqual(Array.from((await a.result.tensors())["classifier.weight"].data));
   });
 
   it("recomputes when any part of the key changes: max length, pooling, data split seed", async () => {
@@ -73,7 +73,7 @@ describe("library: frozen features are computed once and cached by key", () => {
   it("saves a run that evaluate and predict read back (library calls)", async () => {
     const { result, dataset, trainer } = await train(new FeatureCache(join(work, "cache4")));
     const run = join(work, "run");
-    saveRun(run, dataset, trainer.args, result, { spec: csv, options: {} });
+    await saveRun(run, dataset, trainer.args, result, { spec: csv, options: {} });
     const ev = await evaluate(run, dataset, { featureCache: false });
     expect(ev.report.accuracy).toBe(result.evalReport.accuracy);
     expect(ev.loss).toBeCloseTo(result.evalLoss, 6);

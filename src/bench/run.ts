@@ -173,7 +173,6 @@ async function main() {
       { train: { data: feats, rows: n, labels }, validation: { data: feats.subarray(0, h * 100), rows: 100, labels: labels.slice(0, 100) }, hiddenSize: h, id2label: ["0", "1"], dropout: 0.1, initializerRange: 0.02 },
       resolveArgs({ freezeBackbone: true, numTrainEpochs: 1, perDeviceTrainBatchSize: batch, evalStrategy: "no" }),
     );
-    r.head.dispose();
     rows.push({ what: `head on cached features (768-d), batch ${batch}, 1 epoch`, backend: "wasm", seqPerS: r.trainSamplesPerSecond, note: "target >= 100,000 ex/s" });
   }
 

@@ -67,6 +67,13 @@ export function parseBertConfig(text: string, source: string): BertConfig {
       throw new BertuneError(`config.json at ${source}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`, "the config is malformed");
     }
   }
+  for (const key of ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"] as const) {
+    const v = config[key];
+    if (key === "classifier_dropout" && v === null) continue;
+    if (typeof v !== "number" || !(v >= 0 && v < 1)) {
+      throw new BertuneError(`config.json at ${source}: "${key}" must be a probability in [0, 1), got ${JSON.stringify(v)}`, "the config is malformed");
+    }
+  }
   if (config.hidden_size % config.num_attention_heads !== 0) {
     throw new BertuneError(
       `config.json at ${source}: hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`,

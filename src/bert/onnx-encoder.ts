@@ -58,6 +58,8 @@ export class OnnxEncoder {
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: [options.device ?? "cpu"],
       graphOptimizationLevel: "all",
+      // Errors only: on WebGPU onnxruntime warns at every load that shape ops stay on the CPU, by design.
+      logSeverityLevel: 3,
     };
     if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
     let session: ort.InferenceSession;

@@ -1,5 +1,6 @@
-import { tf } from "../train/backend.js";
+import { readFloat32, tf } from "../train/backend.js";
 import { ClassificationHead } from "../train/head.js";
+import { LinearHead } from "../train/linear-head.js";
 import type { Pooling } from "./onnx-encoder.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
 import { poolTensor, TfBertModel, type BertInputs } from "./tfjs-bert.js";
@@ -39,17 +40,15 @@ export class BertClassifier {
       expectTensor(file, `bert.${name}`, v.shape);
       values.set(v, tensorToFloat32(file, `bert.${name}`));
     }
-    const loaded = ClassificationHead.fromSafetensors(file, this.head.hiddenSize, this.head.numLabels);
+    this.head.assign(LinearHead.fromSafetensors(file, this.head.hiddenSize, this.head.numLabels));
     tf.tidy(() => {
       for (const [v, data] of values) v.assign(tf.tensor(data, v.shape));
-      this.head.kernel.assign(loaded.kernel);
-      this.head.bias.assign(loaded.bias);
     });
-    loaded.dispose();
   }
 
-  toTensors(): Record<string, TensorToWrite> {
-    return { ...this.bert.toTensors("bert."), ...this.head.toTensors() };
+  async toTensors(): Promise<Record<string, TensorToWrite>> {
+    const [bert, head] = await Promise.all([this.bert.toTensors("bert."), this.head.toTensors()]);
+    return { ...bert, ...head };
   }
 
   dispose(): void {
@@ -58,12 +57,12 @@ export class BertClassifier {
   }
 }
 
-/** Integer tensors of a tokenized batch. */
+/** The tensors of a tokenized batch: int32 ids and token types, a float32 attention mask. */
 export function batchTensors(batch: { inputIds: number[][]; tokenTypeIds: number[][]; attentionMask: number[][] }): BertInputs {
   return {
     inputIds: tf.tensor2d(batch.inputIds, undefined, "int32"),
     tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, undefined, "int32"),
-    attentionMask: tf.tensor2d(batch.attentionMask, undefined, "int32"),
+    attentionMask: tf.tensor2d(batch.attentionMask, undefined, "float32"),
   };
 }
 
@@ -92,13 +91,13 @@ export function padToTensors(rows: readonly EncodedExample[], padTokenId: number
  * Eval-mode logits [rows × labels] for many examples: batched in order of length so each batch
  * pads only to its own longest, returned in input order.
  */
-export function classifierLogits(
+export async function classifierLogits(
   model: BertClassifier,
   encoded: readonly EncodedExample[],
   padTokenId: number,
   batchSize: number,
   onBatch?: (n: number) => void,
-): Float32Array {
+): Promise<Float32Array> {
   const k = model.head.numLabels;
   const out = new Float32Array(encoded.length * k);
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].ids.length - encoded[b].ids.length || a - b);
@@ -108,7 +107,7 @@ export function classifierLogits(
       const inputs = padToTensors(idx.map((i) => encoded[i]), padTokenId);
       return model.logits(inputs);
     });
-    const values = logits.dataSync();
+    const values = await readFloat32(logits);
     logits.dispose();
     idx.forEach((row, j) => out.set(values.subarray(j * k, (j + 1) * k), row * k));
     onBatch?.(idx.length);

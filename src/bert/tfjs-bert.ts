@@ -1,13 +1,19 @@
 import { BertuneError } from "../errors.js";
-import { tf } from "../train/backend.js";
+import { readFloat32, tf } from "../train/backend.js";
 import { Rng } from "../util/rng.js";
 import type { BertConfig } from "./config.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
 
-/** Integer inputs of one batch, [batch, seq]. */
+/** Inputs of one batch, [batch, seq]. */
 export interface BertInputs {
+  /** int32 */
   inputIds: tf.Tensor2D;
+  /** int32 */
   tokenTypeIds: tf.Tensor2D;
+  /**
+   * float32 (1 = token, 0 = padding), made as float on the host: tfjs' int32 → float32 cast
+   * only relabels the buffer, and on WebGPU kernels then read int bits as floats.
+   */
   attentionMask: tf.Tensor2D;
 }
 
@@ -84,7 +90,8 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
 /**
  * Row lookup in an embedding table whose gradient is the dense scatter-add PyTorch's
  * nn.Embedding produces. tf.gather's own gradient needs the UnsortedSegmentSum kernel, which
- * the wasm backend lacks; where the backend has it, it is used, else the sum is done in JS.
+ * the wasm backend lacks; where the backend has it (webgpu, tensorflow) it is used and the sum
+ * stays on the device, else it is done in JS (wasm and cpu can read back synchronously).
  */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const [rows, dim] = table.shape;
@@ -255,7 +262,7 @@ export class TfBertModel {
     x = this.dropout(this.layerNorm(x, "embeddings.LayerNorm"), hp, seeds);
 
     // Additive mask [b, 1, 1, s]: 0 for real tokens, a very large negative number for padding.
-    const maskAdd = tf.sub(1, inputs.attentionMask.toFloat()).mul(-1e9).reshape([b, 1, 1, s]);
+    const maskAdd = tf.sub(1, inputs.attentionMask).mul(-1e9).reshape([b, 1, 1, s]);
     const heads = (t: tf.Tensor) => t.reshape([b, s, nh, dh]).transpose([0, 2, 1, 3]);
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const p = `encoder.layer.${l}`;
@@ -277,10 +284,10 @@ export class TfBertModel {
   }
 
   /** The weights in Hugging Face names (with a prefix such as "bert."), for safetensors. */
-  toTensors(prefix = ""): Record<string, TensorToWrite> {
-    const out: Record<string, TensorToWrite> = {};
-    for (const [name, v] of this.params) out[`${prefix}${name}`] = { dtype: "F32", shape: v.shape, data: new Float32Array(v.dataSync()) };
-    return out;
+  async toTensors(prefix = ""): Promise<Record<string, TensorToWrite>> {
+    const named = [...this.params];
+    const values = await Promise.all(named.map(([, v]) => readFloat32(v)));
+    return Object.fromEntries(named.map(([name, v], i) => [`${prefix}${name}`, { dtype: "F32", shape: v.shape, data: values[i] }]));
   }
 
   dispose(): void {
@@ -294,6 +301,6 @@ export function poolTensor(out: BertOutputs, attentionMask: tf.Tensor2D, pooling
   if (pooling === "pooler") return out.poolerOutput;
   const [b, , h] = out.lastHiddenState.shape;
   if (pooling === "cls") return out.lastHiddenState.slice([0, 0, 0], [b, 1, h]).reshape([b, h]);
-  const m = attentionMask.toFloat().expandDims(2);
+  const m = attentionMask.expandDims(2);
   return out.lastHiddenState.mul(m).sum(1).div(m.sum(1).maximum(1e-9)) as tf.Tensor2D;
 }

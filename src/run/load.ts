@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readSafetensors } from "../bert/safetensors.js";
 import { BertuneError } from "../errors.js";
-import { ClassificationHead } from "../train/head.js";
+import { LinearHead } from "../train/linear-head.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 
 /** A run folder read back: its config, label names and trained head. */
@@ -10,7 +10,7 @@ export interface TrainedRun {
   dir: string;
   config: RunConfig;
   id2label: string[];
-  head: ClassificationHead;
+  head: LinearHead;
 }
 
 function readRunConfig(path: string): RunConfig {
@@ -59,6 +59,6 @@ export function readRun(dir: string): TrainedRun {
   }
   const config = readRunConfig(configPath);
   const id2label = labelsOf(config, configPath);
-  const head = ClassificationHead.fromSafetensors(readSafetensors(weightsPath), config.hidden_size, id2label.length);
+  const head = LinearHead.fromSafetensors(readSafetensors(weightsPath), config.hidden_size, id2label.length);
   return { dir: abs, config, id2label, head };
 }

@@ -41,13 +41,13 @@ export function runConfig(result: TrainResult, dataset: LoadedDataset, args: Tra
  * `from_pretrained`. Every file is written atomically; the weights
  * go last but one, and config.json last, so a folder with a config always has complete weights.
  */
-export function saveRun(
+export async function saveRun(
   dir: string,
   dataset: LoadedDataset,
   args: TrainingArgs,
   result: TrainResult,
   data: { spec: string; options: LoadDatasetOptions },
-): void {
+): Promise<void> {
   const datasetOptions = data.options;
   writeJsonAtomic(join(dir, RUN_FILES.trainingArgs), {
     ...argsToJson(args, dir),
@@ -80,7 +80,7 @@ export function saveRun(
       if (from) writeFileAtomic(join(dir, f), readFileSync(from));
     }
   }
-  writeSafetensors(join(dir, RUN_FILES.weights), result.tensors(), { format: "pt" });
+  writeSafetensors(join(dir, RUN_FILES.weights), await result.tensors(), { format: "pt" });
   writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args));
   writeRunManifest(dir);
 }

@@ -1,4 +1,4 @@
-import { tf } from "./backend.js";
+import { readFloat32, tf } from "./backend.js";
 
 /** Parameters that share a weight decay and a learning-rate multiplier. */
 export interface ParamGroup {
@@ -93,11 +93,12 @@ export class AdamW {
     });
   }
 
-  /** The state of every parameter that has one, keyed by a name the caller chooses. */
-  saveState(nameOf: (p: tf.Variable) => string): Map<string, SavedParamState> {
+  /** The state of every parameter that has one, keyed by a name the caller chooses (read asynchronously: GPU backends have no synchronous read in Node). */
+  async saveState(nameOf: (p: tf.Variable) => string): Promise<Map<string, SavedParamState>> {
     const out = new Map<string, SavedParamState>();
     for (const [p, s] of this.state) {
-      out.set(nameOf(p), { m: new Float32Array(s.m.dataSync()), v: new Float32Array(s.v.dataSync()), shape: p.shape, step: s.step });
+      const [m, v] = await Promise.all([readFloat32(s.m), readFloat32(s.v)]);
+      out.set(nameOf(p), { m, v, shape: p.shape, step: s.step });
     }
     return out;
   }
@@ -125,21 +126,34 @@ export class AdamW {
 }
 
 /**
- * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale every gradient by
- * maxNorm / (norm + 1e-6) when that is below 1. Returns the norm before clipping.
+ * The sum of many scalars, added a few at a time: one addN over every parameter would bind a
+ * storage buffer per input, beyond WebGPU's per-shader limit (8 by default; BERT-base has 199
+ * parameter tensors), and the whole submitted batch of GPU work would be dropped.
  */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
-  const names = Object.keys(grads);
-  const normT = tf.tidy(() => tf.addN(names.map((n) => grads[n].square().sum())).sqrt());
-  const norm = normT.dataSync()[0];
-  normT.dispose();
-  if (!(maxNorm > 0) || !Number.isFinite(norm)) return { grads, norm };
-  const coef = maxNorm / (norm + 1e-6);
-  if (coef >= 1) return { grads, norm };
-  const clipped: Record<string, tf.Tensor> = {};
-  for (const n of names) {
-    clipped[n] = grads[n].mul(coef);
-    grads[n].dispose();
+function sumScalars(xs: tf.Tensor[]): tf.Tensor {
+  const CHUNK = 4;
+  while (xs.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < xs.length; i += CHUNK) next.push(xs.length - i === 1 ? xs[i] : tf.addN(xs.slice(i, i + CHUNK)));
+    xs = next;
   }
+  return xs[0];
+}
+
+/**
+ * Global-norm clipping as torch.nn.utils.clip_grad_norm_: scale every gradient by
+ * min(1, maxNorm / (norm + 1e-6)). It stays on the device (no read-back, so a GPU backend is
+ * not stalled); the norm before clipping comes back as a scalar tensor the caller reads and
+ * disposes. Scaling by exactly 1 leaves a gradient unchanged, so values equal torch's.
+ */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
+  const names = Object.keys(grads);
+  const norm = tf.tidy(() => sumScalars(names.map((n) => grads[n].square().sum())).sqrt()) as tf.Scalar;
+  if (!(maxNorm > 0)) return { grads, norm };
+  const clipped = tf.tidy(() => {
+    const coef = tf.minimum(tf.div(maxNorm, norm.add(1e-6)), 1);
+    return Object.fromEntries(names.map((n) => [n, grads[n].mul(coef)]));
+  });
+  tf.dispose(Object.values(grads));
   return { grads: clipped, norm };
 }

@@ -24,6 +24,17 @@ async function registerTensorflow(): Promise<string | undefined> {
   return undefined;
 }
 
+/** The adapter Dawn found, once WebGPU is registered. */
+let webgpuAdapter: { description: string; software: boolean } | undefined;
+
+interface AdapterInfo {
+  description?: string;
+  device?: string;
+  vendor?: string;
+  architecture?: string;
+  isFallbackAdapter?: boolean;
+}
+
 /** WebGPU through Dawn (the `webgpu` npm package): the GPU path that installs from npm alone. */
 async function registerWebgpu(): Promise<boolean> {
   try {
@@ -32,11 +43,17 @@ async function registerWebgpu(): Promise<boolean> {
     const g = globalThis as { navigator?: { gpu?: unknown } };
     if (!g.navigator) Object.defineProperty(globalThis, "navigator", { value: {}, writable: true, configurable: true });
     if (!g.navigator!.gpu) Object.defineProperty(g.navigator!, "gpu", { value: create([]), configurable: true });
-    const adapter = await (g.navigator!.gpu as { requestAdapter(): Promise<unknown> }).requestAdapter();
+    const adapter = await (g.navigator!.gpu as { requestAdapter(): Promise<{ info?: AdapterInfo } | null> }).requestAdapter();
     if (!adapter) {
       failures.set("webgpu", "no WebGPU adapter: no GPU, or no Vulkan driver (on Linux install libvulkan1 and the GPU driver's Vulkan ICD)");
       return false;
     }
+    const info = adapter.info ?? {};
+    // Mesa's llvmpipe (lavapipe) and SwiftShader run WebGPU on the CPU: correct, but slower than wasm.
+    webgpuAdapter = {
+      description: info.description || info.device || info.vendor || "unnamed adapter",
+      software: info.isFallbackAdapter === true || info.architecture === "software",
+    };
     await import("@tensorflow/tfjs-backend-webgpu");
     return true;
   } catch (e) {
@@ -77,7 +94,10 @@ function gpuPresent(): boolean {
  */
 export async function useBackend(device: Device = "auto", log?: (line: string) => void): Promise<string> {
   if (device !== "auto") {
-    if (await trySet(device)) return device;
+    if (await trySet(device)) {
+      if (device === "webgpu" && webgpuAdapter) log?.(`WebGPU adapter: ${webgpuAdapter.description}${webgpuAdapter.software ? " (a software renderer on the CPU: expect it to be slower than --device wasm)" : ""}`);
+      return device;
+    }
     throw new BertuneError(`the ${device} backend is not available: ${failures.get(device) ?? "unknown reason"}`, "use --device auto to pick one that works");
   }
   const order: string[] = [];
@@ -85,12 +105,23 @@ export async function useBackend(device: Device = "auto", log?: (line: string) =
   order.push("tensorflow", "wasm", "cpu");
   for (const name of order) {
     if (name === "tensorflow" && !tf.findBackendFactory("tensorflow") && !(await registerTensorflow())) continue;
+    if (name === "webgpu" && !tf.findBackendFactory("webgpu") && !(await registerWebgpu())) continue;
+    if (name === "webgpu" && webgpuAdapter?.software) continue; // a software adapter is no GPU
     if (await trySet(name)) {
-      log?.(`tensorflow.js backend: ${name} (chosen by --device auto)`);
+      log?.(`tensorflow.js backend: ${name}${name === "webgpu" ? ` on ${webgpuAdapter?.description}` : ""} (chosen by --device auto)`);
       return name;
     }
   }
   throw new BertuneError("no tensorflow.js backend could start", "reinstall the package (npm ci)");
+}
+
+/**
+ * A tensor's values as a fresh Float32Array. Asynchronous on purpose: in Node the WebGPU
+ * backend has no synchronous read-back (tfjs' readSync draws through an OffscreenCanvas,
+ * which Node lacks), so every read that may happen on a GPU goes through here.
+ */
+export async function readFloat32(t: tf.Tensor): Promise<Float32Array> {
+  return new Float32Array(await t.data());
 }
 
 export { tf };

@@ -9,9 +9,10 @@ import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { AdamW, clipByGlobalNorm, type ParamGroup } from "./adamw.js";
 import { argsToJson, type TrainingArgs } from "./args.js";
-import { tf } from "./backend.js";
+import { readFloat32, tf } from "./backend.js";
 import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint.js";
-import { ClassificationHead, crossEntropy, scoreLogits } from "./head.js";
+import { ClassificationHead, crossEntropy } from "./head.js";
+import { LinearHead, scoreLogits } from "./linear-head.js";
 import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
@@ -36,6 +37,13 @@ export interface FullTrainingResult extends TrainingOutcome {
   lastCheckpoint?: string;
 }
 
+
+/** a + b as a new tensor, disposing both. */
+function sumAndDispose<T extends tf.Tensor>(a: T, b: T): T {
+  const sum = a.add(b) as T;
+  tf.dispose([a, b]);
+  return sum;
+}
 
 /** Depth from the top: pooler and head 0, top encoder layer 1, …, embeddings L+1. */
 function depthOf(name: string, layers: number): number {
@@ -71,15 +79,15 @@ function encodeAll(source: FullModelSource, examples: LoadedDataset["splits"]["t
 }
 
 /** Accuracy, macro scores and loss of the model on encoded examples (eval mode). */
-export function evaluateClassifier(
+export async function evaluateClassifier(
   model: BertClassifier,
   encoded: readonly EncodedExample[],
   labels: readonly number[],
   id2label: string[],
   padTokenId: number,
   batchSize: number,
-): { report: ClassificationReport; loss: number } {
-  const logits = classifierLogits(model, encoded, padTokenId, batchSize);
+): Promise<{ report: ClassificationReport; loss: number }> {
+  const logits = await classifierLogits(model, encoded, padTokenId, batchSize);
   const { predictions, loss } = scoreLogits(logits, id2label.length, labels);
   return { report: classificationReport([...labels], predictions, id2label), loss };
 }
@@ -88,12 +96,12 @@ export function evaluateClassifier(
 export function buildClassifier(source: FullModelSource, numLabels: number, args: TrainingArgs): BertClassifier {
   const c = source.config;
   const bert = args.fromScratch ? TfBertModel.random(c, streamSeed(args.seed, STREAM_INIT, 1)) : TfBertModel.fromSafetensors(readSafetensors(source.weights), c);
-  const head = ClassificationHead.init(c.hidden_size, numLabels, {
+  const head = LinearHead.init(c.hidden_size, numLabels, {
     seed: streamSeed(args.seed, STREAM_INIT),
     dropout: c.classifier_dropout ?? c.hidden_dropout_prob,
     initializerRange: c.initializer_range,
   });
-  return new BertClassifier(bert, head, args.pooling);
+  return new BertClassifier(bert, new ClassificationHead(head), args.pooling);
 }
 
 /**
@@ -149,22 +157,26 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
 
   const evaluate = () => evaluateClassifier(model, validEnc, validLabels, dataset.id2label, pad, args.perDeviceEvalBatchSize);
   let lastCheckpoint: string | undefined;
-  const checkpoint = () => {
+  const checkpoint = async () => {
     if (!o.outputDir) return;
     lastCheckpoint = saveCheckpoint(o.outputDir, {
-      weights: model.toTensors(),
-      optimizer: optimizer.saveState((v) => nameOf.get(v)!),
+      weights: await model.toTensors(),
+      optimizer: await optimizer.saveState((v) => nameOf.get(v)!),
       state,
       trainingArgs: argsToJson(args, o.outputDir),
     });
     rotateCheckpoints(o.outputDir, args.saveTotalLimit, state.best_model_checkpoint);
   };
-  const logEval = (): LogEntry => {
-    const { report, loss } = evaluate();
+  const logEval = async (): Promise<LogEntry> => {
+    const { report, loss } = await evaluate();
     const { entry, improved } = recordEval(state, report, loss);
     if (improved) {
       patienceLeft = args.earlyStoppingPatience;
-      if (args.loadBestModelAtEnd) best = { metric: report.accuracy, weights: new Map([...vars].map(([n, v]) => [n, new Float32Array(v.dataSync())])) };
+      if (args.loadBestModelAtEnd) {
+        const names = [...vars.keys()];
+        const values = await Promise.all([...vars.values()].map(readFloat32));
+        best = { metric: report.accuracy, weights: new Map(names.map((n, i) => [n, values[i]])) };
+      }
       state.best_model_checkpoint = null;
     } else if (patienceLeft !== null) {
       patienceLeft--;
@@ -193,57 +205,53 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     for (let s = firstStep; s < stepsPerEpoch; s++) {
       const micro = Array.from({ length: Math.min(accum, microPerEpoch - s * accum) }, (_, j) => s * accum + j);
       let acc: Record<string, tf.Tensor> | undefined;
-      let stepLoss = 0;
+      let lossT: tf.Scalar | undefined;
       for (const mb of micro) {
         const idx = order.slice(mb * bs, (mb + 1) * bs);
         const inputs = padToTensors(idx.map((i) => trainEnc[i]), pad);
         tokensSeen += inputs.inputIds.size;
         samplesSeen += idx.length;
-        const y = tf.tensor1d(idx.map((i) => trainLabels[i]), "int32");
         const dropoutSeed = streamSeed(args.seed, STREAM_DROPOUT, epoch * microPerEpoch + mb);
-        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(inputs, dropoutSeed), y, numLabels).div(micro.length) as tf.Scalar, active);
-        stepLoss += value.dataSync()[0];
-        tf.dispose([value, y, inputs.inputIds, inputs.tokenTypeIds, inputs.attentionMask]);
+        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(inputs, dropoutSeed), idx.map((i) => trainLabels[i]), numLabels).div(micro.length) as tf.Scalar, active);
+        tf.dispose([inputs.inputIds, inputs.tokenTypeIds, inputs.attentionMask]);
+        lossT = lossT ? sumAndDispose(lossT, value) : value;
         if (!acc) acc = grads;
-        else {
-          for (const k of Object.keys(grads)) {
-            const sum = acc[k].add(grads[k]);
-            tf.dispose([acc[k], grads[k]]);
-            acc[k] = sum;
-          }
-        }
+        else for (const k of Object.keys(grads)) acc[k] = sumAndDispose(acc[k], grads[k]);
       }
+      const clipped = clipByGlobalNorm(acc!, args.maxGradNorm);
+      // The step's one read-back (loss and norm together), before the update so a NaN never reaches the weights.
+      const [stepLoss, norm] = (await Promise.all([lossT!.data(), clipped.norm.data()])).map((d) => d[0]);
+      tf.dispose([lossT!, clipped.norm]);
       if (!Number.isFinite(stepLoss)) {
-        tf.dispose(Object.values(acc!));
+        tf.dispose(Object.values(clipped.grads));
         throw new BertuneError(
           `the training loss became ${stepLoss} at step ${state.global_step + 1}${lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : ""}`,
           "lower --learning-rate, or check the data for broken rows",
         );
       }
       const lr = learningRateAt(state.global_step, schedule);
-      const clipped = clipByGlobalNorm(acc!, args.maxGradNorm);
       optimizer.step(clipped.grads, lr);
       tf.dispose(Object.values(clipped.grads));
       state.global_step++;
       stepsDone++;
       state.epoch = state.global_step / stepsPerEpoch;
       lossSum += stepLoss;
-      window = { sum: window.sum + stepLoss, count: window.count + 1, norm: clipped.norm, lr };
+      window = { sum: window.sum + stepLoss, count: window.count + 1, norm, lr };
       const endOfEpoch = s === stepsPerEpoch - 1;
       if (state.global_step % args.loggingSteps === 0 || endOfEpoch) {
         state.log_history.push({ epoch: round4(state.epoch), step: state.global_step, loss: window.sum / window.count, grad_norm: window.norm, learning_rate: window.lr });
         window = { sum: 0, count: 0, norm: 0, lr: 0 };
       }
       const evalNow = typeof args.evalStrategy === "number" ? state.global_step % args.evalStrategy === 0 : args.evalStrategy === "epoch" && endOfEpoch;
-      if (evalNow) logEval();
+      if (evalNow) await logEval();
       const saveNow = typeof args.saveStrategy === "number" ? state.global_step % args.saveStrategy === 0 : args.saveStrategy === "epoch" && endOfEpoch;
       if (saveNow) {
-        checkpoint();
+        await checkpoint();
         if (best && evalNow && state.best_metric === best.metric && lastCheckpoint) state.best_model_checkpoint = lastCheckpoint;
       }
       bar.tick(1, { epoch: round4(state.epoch), loss: stepLoss });
       if (o.signal?.aborted) {
-        if (!saveNow) checkpoint();
+        if (!saveNow) await checkpoint();
         stopped = "interrupted";
         break outer;
       }
@@ -263,7 +271,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     log(`kept the best model (eval_accuracy ${best.metric.toFixed(4)})`);
   }
   optimizer.dispose();
-  const final = evaluate();
+  const final = await evaluate();
   return {
     model,
     state,

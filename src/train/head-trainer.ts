@@ -2,14 +2,12 @@ import { BertuneError } from "../errors.js";
 import { classificationReport, type ClassificationReport } from "../metrics/classification.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
-import { AdamW, clipByGlobalNorm } from "./adamw.js";
+import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
 import type { TrainingArgs } from "./args.js";
-import { tf } from "./backend.js";
-import { ClassificationHead, checkLabels, gatherRows, headLogits, linearHeadGradients, scoreLogits } from "./head.js";
+import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits } from "./linear-head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
-
 
 /** Pooled features [rows × hidden] with their labels. */
 export interface FeatureSplit {
@@ -30,12 +28,12 @@ export interface HeadTrainingInput {
 }
 
 export interface HeadTrainingResult extends TrainingOutcome {
-  head: ClassificationHead;
+  head: LinearHead;
 }
 
 /** Validation metrics of a head on precomputed features. */
-export function evaluateHead(head: ClassificationHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
-  const logits = headLogits(head, split.data, split.rows);
+export function evaluateHead(head: LinearHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
+  const logits = head.logits(split.data, split.rows);
   const { predictions, loss } = scoreLogits(logits, head.numLabels, split.labels);
   return { report: classificationReport(split.labels, predictions, id2label), loss };
 }
@@ -44,6 +42,8 @@ export function evaluateHead(head: ClassificationHead, split: FeatureSplit, id2l
  * Train dropout + Linear(hidden → labels) on fixed features with AdamW (no decay on the bias),
  * the Trainer's learning-rate schedule and global-norm clipping. Every random choice (init,
  * shuffles, dropout masks) comes from the seed, so a seed gives the same weights bit for bit.
+ * A step is plain arithmetic on reused buffers: gather with dropout, closed-form gradient,
+ * norm, then the clipped AdamW update in one pass.
  */
 export function trainHead(
   input: HeadTrainingInput,
@@ -56,15 +56,15 @@ export function trainHead(
   checkLabels(validation.labels, numLabels);
   const log = hooks.log ?? (() => {});
 
-  const head = ClassificationHead.init(h, numLabels, {
+  const head = LinearHead.init(h, numLabels, {
     seed: streamSeed(args.seed, STREAM_INIT),
     dropout: input.dropout,
     initializerRange: input.initializerRange,
   });
-  const optimizer = new AdamW(
+  const optimizer = new ArrayAdamW(
     [
-      { params: [head.kernel], weightDecay: args.weightDecay },
-      { params: [head.bias], weightDecay: 0 },
+      { value: head.weight, weightDecay: args.weightDecay },
+      { value: head.bias, weightDecay: 0 },
     ],
     { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon },
   );
@@ -80,7 +80,8 @@ export function trainHead(
     type: args.lrSchedulerType,
   };
   const state = newTrainerState(args, totalSteps);
-
+  const batch = new Float32Array(bs * h);
+  const grads = headGradientBuffers(head, bs);
 
   const logEval = (epoch: number): LogEntry => {
     const { report, loss } = evaluateHead(head, validation, id2label);
@@ -106,20 +107,13 @@ export function trainHead(
     for (let s = 0; s < stepsPerEpoch; s++) {
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
-      const x = tf.tensor2d(gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }), [idx.length, h]);
-      const logitsT = tf.tidy(() => head.logits(x));
-      const { loss, kernel, bias } = linearHeadGradients(x, logitsT.dataSync() as Float32Array, idx.map((i) => train.labels[i]));
-      tf.dispose([x, logitsT]);
-      const grads = { [head.kernel.name]: kernel, [head.bias.name]: bias };
+      const x = gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }, batch);
+      const loss = linearHeadGradients(head, x, idx.map((i) => train.labels[i]), grads);
       if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
-        optimizer.dispose();
         throw new BertuneError(`the training loss became ${loss} at step ${state.global_step + 1}`, "lower --learning-rate, or check the data for broken rows");
       }
-      const clipped = clipByGlobalNorm(grads, args.maxGradNorm);
-      optimizer.step(clipped.grads, lr);
-      tf.dispose(Object.values(clipped.grads));
-      lastNorm = clipped.norm;
+      lastNorm = globalNorm([grads.weight, grads.bias]);
+      optimizer.step([grads.weight, grads.bias], lr, clipScale(lastNorm, args.maxGradNorm));
       state.global_step++;
       state.epoch = state.global_step / stepsPerEpoch;
       lossSum += loss;
@@ -137,7 +131,6 @@ export function trainHead(
   }
   const trainRuntime = (performance.now() - started) / 1000;
   bar.done();
-  optimizer.dispose();
 
   const final = evaluateHead(head, validation, id2label);
   return {

@@ -20,7 +20,7 @@ export interface TrainResult extends TrainingOutcome {
   mode: TrainingMode;
   /** The model the run started from (for the run's config.json and tokenizer files). */
   base: ModelBase & { onnxFrom?: { id: string; revision: string } };
-  /** The tensorflow.js backend training ran on. */
+  /** Where training ran: the tensorflow.js backend (full mode), or "cpu" for the frozen head (plain arrays). */
   backend: string;
   /** Frozen mode: whether each split's features came from the cache. */
   featuresFromCache?: { train: boolean; validation: boolean };
@@ -28,8 +28,8 @@ export interface TrainResult extends TrainingOutcome {
   stopped?: string;
   /** With --strategy auto: what was chosen and why. */
   strategy?: string;
-  /** The trained weights under transformers' names: the head alone (frozen) or the whole BertForSequenceClassification (full). */
-  tensors(): Record<string, TensorToWrite>;
+  /** The trained weights under transformers' names: the head alone (frozen) or the whole BertForSequenceClassification (full). Asynchronous: weights on a GPU are read back without blocking. */
+  tensors(): Promise<Record<string, TensorToWrite>>;
   dispose(): void;
 }
 
@@ -91,8 +91,8 @@ export class Trainer {
     const { train, validation } = this.o.dataset.splits;
     if (train.length === 0) throw new BertuneError("the training split is empty", "check the data set");
     if (validation.length === 0) throw new BertuneError("the validation split is empty", "pass --validation-ratio, or give a validation file");
-    const backend = await useBackend(this.args.device, this.log);
-    return this.mode === "frozen" ? this.trainFrozen(backend) : this.trainFullMode(backend);
+    if (this.mode === "frozen") return this.trainFrozen();
+    return this.trainFullMode(await useBackend(this.args.device, this.log));
   }
 
   private async frozenModel(): Promise<{ model: LoadedModel; owned: boolean }> {
@@ -130,7 +130,7 @@ export class Trainer {
     });
   }
 
-  private async trainFrozen(backend: string): Promise<TrainResult> {
+  private async trainFrozen(): Promise<TrainResult> {
     const { dataset } = this.o;
     const { model, owned } = await this.frozenModel();
     this.clampMaxLength(model.config);
@@ -155,11 +155,11 @@ export class Trainer {
         mode: "frozen",
         base,
         ...outcome(r),
-        backend,
+        backend: "cpu",
         featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache },
         strategy: this.strategyReason,
-        tensors: () => r.head.toTensors(),
-        dispose: () => r.head.dispose(),
+        tensors: async () => r.head.toTensors(),
+        dispose: () => {},
       };
     } finally {
       if (owned) await model.close();

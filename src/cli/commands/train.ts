@@ -181,7 +181,7 @@ Examples:
           process.exitCode = 130;
           return;
         }
-        saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
+        await saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
       } finally {
         result.dispose();
       }

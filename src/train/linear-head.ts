@@ -1,0 +1,222 @@
+import { BertuneError } from "../errors.js";
+import { GeometricSampler } from "../util/geometric.js";
+import { Rng } from "../util/rng.js";
+import type { SafetensorsFile, TensorToWrite } from "../bert/safetensors.js";
+import { expectTensor, tensorToFloat32 } from "../bert/safetensors.js";
+
+/**
+ * The classification head of BertForSequenceClassification — dropout, then
+ * Linear(hidden → numLabels) — in plain typed arrays, as the frozen path trains and applies it.
+ * `weight` is [numLabels, hidden] row-major and `bias` [numLabels]: the names (`classifier.*`)
+ * and layout PyTorch uses. On cached features a step is a few thousand multiply-adds, far less
+ * than the fixed cost of dispatching tensor ops, so no tensor library is involved.
+ */
+export class LinearHead {
+  constructor(
+    readonly hiddenSize: number,
+    readonly numLabels: number,
+    readonly weight: Float32Array,
+    readonly bias: Float32Array,
+    /** Dropout before the linear layer, in training (classifier_dropout, else hidden_dropout_prob). */
+    readonly dropout = 0,
+  ) {
+    if (weight.length !== numLabels * hiddenSize || bias.length !== numLabels) {
+      throw new Error(`head weights of ${weight.length} and ${bias.length} values do not fit [${numLabels}, ${hiddenSize}]`);
+    }
+  }
+
+  /** Fresh weights as BertForSequenceClassification initialises them: N(0, initializerRange²), zero bias. */
+  static init(hiddenSize: number, numLabels: number, o: { seed: number; dropout: number; initializerRange: number }): LinearHead {
+    const rng = new Rng(o.seed);
+    const w = new Float32Array(numLabels * hiddenSize);
+    for (let i = 0; i < w.length; i++) w[i] = rng.normal() * o.initializerRange;
+    return new LinearHead(hiddenSize, numLabels, w, new Float32Array(numLabels), o.dropout);
+  }
+
+  static fromSafetensors(file: SafetensorsFile, hiddenSize: number, numLabels: number, prefix = ""): LinearHead {
+    const wName = `${prefix}classifier.weight`;
+    const bName = `${prefix}classifier.bias`;
+    expectTensor(file, wName, [numLabels, hiddenSize]);
+    expectTensor(file, bName, [numLabels]);
+    return new LinearHead(hiddenSize, numLabels, tensorToFloat32(file, wName), tensorToFloat32(file, bName));
+  }
+
+  /** Logits [rows × numLabels] of features [rows × hidden] (eval mode: no dropout). */
+  logits(features: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * this.numLabels)): Float32Array {
+    const { hiddenSize: h, numLabels: k, weight: w, bias } = this;
+    for (let r = 0; r < rows; r++) {
+      const x = r * h;
+      for (let j = 0; j < k; j++) {
+        const wj = j * h;
+        let s = 0;
+        for (let i = 0; i < h; i++) s += features[x + i] * w[wj + i];
+        out[r * k + j] = s + bias[j];
+      }
+    }
+    return out;
+  }
+
+  /** Copies of the weights under transformers' names, for safetensors. */
+  toTensors(prefix = ""): Record<string, TensorToWrite> {
+    return {
+      [`${prefix}classifier.weight`]: { dtype: "F32", shape: [this.numLabels, this.hiddenSize], data: this.weight.slice() },
+      [`${prefix}classifier.bias`]: { dtype: "F32", shape: [this.numLabels], data: this.bias.slice() },
+    };
+  }
+}
+
+let lastSampler: GeometricSampler | undefined;
+/** The sampler for p, rebuilt only when p changes (a run uses one dropout rate). */
+function geometricSampler(p: number): GeometricSampler {
+  if (lastSampler?.p !== p) lastSampler = new GeometricSampler(p);
+  return lastSampler;
+}
+
+/**
+ * Copy the rows `idx` of a feature matrix [rows × h] into one batch (into `out` when given, to
+ * reuse a buffer), applying inverted dropout on the way when a generator is given: each unit is
+ * zeroed with probability p, the rest scaled by 1/(1−p). Dropped positions are found by
+ * geometric skipping (the gap to the next dropped unit is Geometric(p)), which draws one random
+ * number per dropped unit instead of one per unit.
+ */
+export function gatherRows(
+  data: Float32Array,
+  h: number,
+  idx: readonly number[],
+  dropout?: { rng: Rng; p: number },
+  out: Float32Array = new Float32Array(idx.length * h),
+): Float32Array {
+  const n = idx.length * h;
+  if (!dropout || dropout.p <= 0) {
+    for (let k = 0; k < idx.length; k++) out.set(data.subarray(idx[k] * h, (idx[k] + 1) * h), k * h);
+    return out;
+  }
+  const keep = 1 / (1 - dropout.p);
+  for (let k = 0; k < idx.length; k++) {
+    const from = idx[k] * h;
+    const to = k * h;
+    for (let i = 0; i < h; i++) out[to + i] = data[from + i] * keep;
+  }
+  const gaps = geometricSampler(dropout.p);
+  const rng = dropout.rng;
+  for (let pos = gaps.next(rng); pos < n; pos += 1 + gaps.next(rng)) out[pos] = 0;
+  return out;
+}
+
+/** Gradient buffers of a linear head, reused from step to step. */
+export interface HeadGradients {
+  /** dL/dW [numLabels × hidden], PyTorch layout. */
+  weight: Float32Array;
+  bias: Float32Array;
+  /** Scratch space for the batch's logits [batch × numLabels]. */
+  logits: Float32Array;
+}
+
+export function headGradientBuffers(head: LinearHead, batchSize: number): HeadGradients {
+  return { weight: new Float32Array(head.weight.length), bias: new Float32Array(head.numLabels), logits: new Float32Array(batchSize * head.numLabels) };
+}
+
+/**
+ * Mean softmax cross-entropy of the head on a batch x [b × hidden] (dropout already applied)
+ * and its gradients in closed form, written into `grads`: dL/dlogits = (softmax − onehot)/b,
+ * dW = (dL/dlogits)ᵀ·x, db = Σ dL/dlogits. Returns the loss (as torch's CrossEntropyLoss).
+ * Labels are taken two at a time, so each row of x is read once per pair in the forward
+ * product and once per pair in the gradient: these loops are the whole cost of a step.
+ */
+export function linearHeadGradients(head: LinearHead, x: Float32Array, labels: readonly number[], grads: HeadGradients): number {
+  const { hiddenSize: h, numLabels: k, weight: w, bias } = head;
+  const b = labels.length;
+  // Typed arrays in locals: V8 then keeps their bases in registers through the inner loops.
+  const logits = grads.logits;
+  const dw = grads.weight;
+  const db = grads.bias;
+  dw.fill(0);
+  db.fill(0);
+  let loss = 0;
+  for (let r = 0; r < b; r++) {
+    const xr = r * h;
+    const row = r * k;
+    for (let j = 0; j < k; j += 2) {
+      const w0 = j * h;
+      if (j + 1 < k) {
+        const w1 = w0 + h;
+        let s0 = 0;
+        let s1 = 0;
+        for (let i = 0; i < h; i++) {
+          const xi = x[xr + i];
+          s0 += xi * w[w0 + i];
+          s1 += xi * w[w1 + i];
+        }
+        logits[row + j] = s0 + bias[j];
+        logits[row + j + 1] = s1 + bias[j + 1];
+      } else {
+        let s0 = 0;
+        for (let i = 0; i < h; i++) s0 += x[xr + i] * w[w0 + i];
+        logits[row + j] = s0 + bias[j];
+      }
+    }
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[row + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(logits[row + j] - max);
+    loss -= logits[row + labels[r]] - max - Math.log(sum);
+    // From here on the row's logits hold dL/dlogits.
+    for (let j = 0; j < k; j++) {
+      const g = (Math.exp(logits[row + j] - max) / sum - (j === labels[r] ? 1 : 0)) / b;
+      logits[row + j] = g;
+      db[j] += g;
+    }
+    for (let j = 0; j < k; j += 2) {
+      const w0 = j * h;
+      const g0 = logits[row + j];
+      if (j + 1 < k) {
+        const w1 = w0 + h;
+        const g1 = logits[row + j + 1];
+        for (let i = 0; i < h; i++) {
+          const xi = x[xr + i];
+          dw[w0 + i] += g0 * xi;
+          dw[w1 + i] += g1 * xi;
+        }
+      } else {
+        for (let i = 0; i < h; i++) dw[w0 + i] += g0 * x[xr + i];
+      }
+    }
+  }
+  return loss / b;
+}
+
+export function checkLabels(labels: ArrayLike<number>, numLabels: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!Number.isInteger(y) || y < 0 || y >= numLabels) {
+      throw new BertuneError(`label ${y} at row ${i} is outside 0..${numLabels - 1}`, "check the label column and id2label");
+    }
+  }
+}
+
+/** Row-wise softmax of logits [rows × k], in float64 for stable probabilities. */
+export function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(logits[r * k + j] - max);
+    for (let j = 0; j < k; j++) out[r * k + j] = Math.exp(logits[r * k + j] - max) / sum;
+  }
+  return out;
+}
+
+/** Argmax per row and mean cross-entropy against labels, from logits [rows × k]. */
+export function scoreLogits(logits: Float32Array, k: number, labels: readonly number[]): { predictions: number[]; loss: number } {
+  const probs = softmaxRows(logits, k);
+  const predictions: number[] = [];
+  let loss = 0;
+  for (let r = 0; r < labels.length; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
+    predictions.push(best);
+    loss -= Math.log(Math.max(probs[r * k + labels[r]], 1e-45));
+  }
+  return { predictions, loss: labels.length ? loss / labels.length : 0 };
+}
