@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Same-run PyTorch baseline for `npm run bench`: BERT training and inference throughput.
+"""Same-run PyTorch baseline for `npm run bench`: BERT training and inference throughput, and
+training a dropout + Linear head on cached features (mode "head").
 
 Uses transformers' BertForSequenceClassification when it is installed, otherwise a plain-torch
 BERT with the same architecture (post-LayerNorm, exact GELU, tanh pooler). Reads one JSON job
@@ -72,10 +73,39 @@ def build(c, labels):
         return PlainBert(c, labels), "plain-torch"
 
 
+def head_epoch(job):
+    """One epoch of dropout + Linear(hidden -> 2) on fixed features: shuffle, forward, cross-entropy,
+    backward, clip_grad_norm_, AdamW, as the frozen path does per step. Examples per second."""
+    n, h, b = job["rows"], job["hidden"], job["batch"]
+    feats = torch.randn(n, h)
+    labels = torch.arange(n) % 2
+    head = nn.Sequential(nn.Dropout(0.1), nn.Linear(h, 2))
+    opt = torch.optim.AdamW(head.parameters(), lr=1e-3, weight_decay=0.0)
+    head.train()
+
+    def epoch():
+        order = torch.randperm(n)
+        for i in range(0, n, b):
+            idx = order[i : i + b]
+            loss = F.cross_entropy(head(feats[idx]), labels[idx])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad()
+
+    epoch()  # warm-up
+    t0 = time.perf_counter()
+    epoch()
+    return n / (time.perf_counter() - t0)
+
+
 def main():
     job = json.loads(sys.argv[1])
     torch.set_num_threads(job["threads"])
     torch.manual_seed(0)
+    if job["mode"] == "head":
+        print(json.dumps({"impl": "nn.Linear head", "torch": torch.__version__, "device": "cpu", "seq_per_s": head_epoch(job)}))
+        return
     device = torch.device("cuda" if job.get("cuda") and torch.cuda.is_available() else "cpu")
     model, impl = build(job["config"], 2)
     model.to(device)

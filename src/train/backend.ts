@@ -27,6 +27,11 @@ async function registerTensorflow(): Promise<string | undefined> {
 /** The adapter Dawn found, once WebGPU is registered. */
 let webgpuAdapter: { description: string; software: boolean } | undefined;
 
+/** What WebGPU runs on, once it has started: the adapter's description and whether it is a software renderer. */
+export function webgpuAdapterInfo(): { description: string; software: boolean } | undefined {
+  return webgpuAdapter;
+}
+
 interface AdapterInfo {
   description?: string;
   device?: string;
