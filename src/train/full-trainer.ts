@@ -219,19 +219,20 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
         else for (const k of Object.keys(grads)) acc[k] = sumAndDispose(acc[k], grads[k]);
       }
       const clipped = clipByGlobalNorm(acc!, args.maxGradNorm);
-      // The step's one read-back (loss and norm together), before the update so a NaN never reaches the weights.
+      const lr = learningRateAt(state.global_step, schedule);
+      optimizer.step(clipped.grads, lr);
+      tf.dispose(Object.values(clipped.grads));
+      // The step's one read-back (loss and norm together), after the update is queued so that on
+      // a GPU the optimizer's kernels are dispatched while the backward pass still runs. A NaN
+      // then reaches the in-memory weights, but training stops here and they are never saved.
       const [stepLoss, norm] = (await Promise.all([lossT!.data(), clipped.norm.data()])).map((d) => d[0]);
       tf.dispose([lossT!, clipped.norm]);
       if (!Number.isFinite(stepLoss)) {
-        tf.dispose(Object.values(clipped.grads));
         throw new BertuneError(
           `the training loss became ${stepLoss} at step ${state.global_step + 1}${lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : ""}`,
           "lower --learning-rate, or check the data for broken rows",
         );
       }
-      const lr = learningRateAt(state.global_step, schedule);
-      optimizer.step(clipped.grads, lr);
-      tf.dispose(Object.values(clipped.grads));
       state.global_step++;
       stepsDone++;
       state.epoch = state.global_step / stepsPerEpoch;
