@@ -1,4 +1,4 @@
-import type { SafetensorsFile, TensorToWrite } from "../bert/safetensors.js";
+import type { TensorToWrite } from "../bert/safetensors.js";
 import { readFloat32, tf } from "./backend.js";
 import { LinearHead } from "./linear-head.js";
 
@@ -28,10 +28,6 @@ export class ClassificationHead {
     this.bias = tf.variable(bias, true, `head${id}/classifier.bias`);
     // Variables keep their own reference to the data; the initial tensors are no longer needed.
     tf.dispose([kernel, bias]);
-  }
-
-  static fromSafetensors(file: SafetensorsFile, hiddenSize: number, numLabels: number, prefix = ""): ClassificationHead {
-    return new ClassificationHead(LinearHead.fromSafetensors(file, hiddenSize, numLabels, prefix));
   }
 
   /** Overwrite the weights from a LinearHead of the same shape. */
