@@ -41,16 +41,33 @@ export class LinearHead {
     return new LinearHead(hiddenSize, numLabels, tensorToFloat32(file, wName), tensorToFloat32(file, bName));
   }
 
-  /** Logits [rows × numLabels] of features [rows × hidden] (eval mode: no dropout). */
+  /**
+   * Logits [rows × numLabels] of features [rows × hidden] (eval mode: no dropout). Labels are
+   * taken two at a time, so each row is read once per pair: this product is half of a training
+   * step's cost.
+   */
   logits(features: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * this.numLabels)): Float32Array {
     const { hiddenSize: h, numLabels: k, weight: w, bias } = this;
     for (let r = 0; r < rows; r++) {
-      const x = r * h;
-      for (let j = 0; j < k; j++) {
-        const wj = j * h;
-        let s = 0;
-        for (let i = 0; i < h; i++) s += features[x + i] * w[wj + i];
-        out[r * k + j] = s + bias[j];
+      const xr = r * h;
+      for (let j = 0; j < k; j += 2) {
+        const w0 = j * h;
+        if (j + 1 < k) {
+          const w1 = w0 + h;
+          let s0 = 0;
+          let s1 = 0;
+          for (let i = 0; i < h; i++) {
+            const xi = features[xr + i];
+            s0 += xi * w[w0 + i];
+            s1 += xi * w[w1 + i];
+          }
+          out[r * k + j] = s0 + bias[j];
+          out[r * k + j + 1] = s1 + bias[j + 1];
+        } else {
+          let s0 = 0;
+          for (let i = 0; i < h; i++) s0 += features[xr + i] * w[w0 + i];
+          out[r * k + j] = s0 + bias[j];
+        }
       }
     }
     return out;
@@ -120,14 +137,13 @@ export function headGradientBuffers(head: LinearHead, batchSize: number): HeadGr
  * Mean softmax cross-entropy of the head on a batch x [b × hidden] (dropout already applied)
  * and its gradients in closed form, written into `grads`: dL/dlogits = (softmax − onehot)/b,
  * dW = (dL/dlogits)ᵀ·x, db = Σ dL/dlogits. Returns the loss (as torch's CrossEntropyLoss).
- * Labels are taken two at a time, so each row of x is read once per pair in the forward
- * product and once per pair in the gradient: these loops are the whole cost of a step.
+ * As in the forward product, labels are taken two at a time in the gradient.
  */
 export function linearHeadGradients(head: LinearHead, x: Float32Array, labels: readonly number[], grads: HeadGradients): number {
-  const { hiddenSize: h, numLabels: k, weight: w, bias } = head;
+  const { hiddenSize: h, numLabels: k } = head;
   const b = labels.length;
+  const logits = head.logits(x, b, grads.logits);
   // Typed arrays in locals: V8 then keeps their bases in registers through the inner loops.
-  const logits = grads.logits;
   const dw = grads.weight;
   const db = grads.bias;
   dw.fill(0);
@@ -136,25 +152,6 @@ export function linearHeadGradients(head: LinearHead, x: Float32Array, labels: r
   for (let r = 0; r < b; r++) {
     const xr = r * h;
     const row = r * k;
-    for (let j = 0; j < k; j += 2) {
-      const w0 = j * h;
-      if (j + 1 < k) {
-        const w1 = w0 + h;
-        let s0 = 0;
-        let s1 = 0;
-        for (let i = 0; i < h; i++) {
-          const xi = x[xr + i];
-          s0 += xi * w[w0 + i];
-          s1 += xi * w[w1 + i];
-        }
-        logits[row + j] = s0 + bias[j];
-        logits[row + j + 1] = s1 + bias[j + 1];
-      } else {
-        let s0 = 0;
-        for (let i = 0; i < h; i++) s0 += x[xr + i] * w[w0 + i];
-        logits[row + j] = s0 + bias[j];
-      }
-    }
     let max = -Infinity;
     for (let j = 0; j < k; j++) max = Math.max(max, logits[row + j]);
     let sum = 0;
