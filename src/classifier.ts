@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { clampMaxLength, readBertConfig } from "./bert/config.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
-import { readSafetensors } from "./bert/safetensors.js";
+import { readSafetensors } from "./formats/safetensors.js";
 import { BertClassifier, classifierLogits } from "./bert/sequence-classifier.js";
 import { TfBertModel } from "./bert/tfjs-bert.js";
 import type { Example, LoadedDataset } from "./data/types.js";
@@ -14,9 +14,9 @@ import { loadModel, type LoadedModel, type LoadModelOptions } from "./model.js";
 import { RUN_FILES } from "./run/files.js";
 import { readRun, type TrainedRun } from "./run/load.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
-import { useBackend, type Device } from "./train/backend.js";
-import { ClassificationHead } from "./train/head.js";
-import { scoreLogits, softmaxRows } from "./train/linear-head.js";
+import { useBackend, type Device } from "./backend/tfjs.js";
+import { ClassificationHead } from "./heads/classification-head.js";
+import { scoreLogits, softmaxRows } from "./heads/linear-head.js";
 import type { ProgressFactory } from "./util/progress.js";
 
 export interface ClassifierOptions extends LoadModelOptions {

@@ -1,10 +1,10 @@
-import { readSafetensors } from "./bert/safetensors.js";
+import { readSafetensors } from "./formats/safetensors.js";
 import { padToTensors } from "./bert/sequence-classifier.js";
 import { poolTensor, TfBertModel } from "./bert/tfjs-bert.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
 import { extractFeatures, type TextInput } from "./features/extract.js";
 import { loadFullModelSource, loadModel, type LoadModelOptions } from "./model.js";
-import { readFloat32, tf, useBackend, type Device } from "./train/backend.js";
+import { readFloat32, tf, useBackend, type Device } from "./backend/tfjs.js";
 
 export type Engine = "onnx" | "tfjs";
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSafetensors, tensorToFloat32 } from "../src/bert/safetensors.js";
+import { readSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { runCli } from "./helpers/cli.js";
 import { DATASETS, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer } from "./helpers/hub-server.js";

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readSafetensors, tensorToFloat32 } from "../src/bert/safetensors.js";
+import { readSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { loadFullModelSource, type FullModelSource } from "../src/model.js";
 import { resolveArgs, type TrainingArgs } from "../src/train/args.js";
-import { tf, useBackend } from "../src/train/backend.js";
+import { tf, useBackend } from "../src/backend/tfjs.js";
 import { listCheckpoints } from "../src/train/checkpoint.js";
 import { trainableDepth, trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";

@@ -1,11 +1,11 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { resolveArgs } from "../src/train/args.js";
-import { tf, useBackend } from "../src/train/backend.js";
+import { tf, useBackend } from "../src/backend/tfjs.js";
 import { evaluateHead, trainHead, type FeatureSplit } from "../src/train/head-trainer.js";
 import { AdamW, clipByGlobalNorm } from "../src/train/adamw.js";
 import { ArrayAdamW, clipScale, globalNorm } from "../src/train/array-adamw.js";
-import { ClassificationHead, crossEntropy } from "../src/train/head.js";
-import { gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../src/train/linear-head.js";
+import { ClassificationHead, crossEntropy } from "../src/heads/classification-head.js";
+import { gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../src/heads/linear-head.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "../src/train/seeds.js";
 import { learningRateAt, warmupStepsFor } from "../src/train/schedule.js";
 import { Rng } from "../src/util/rng.js";

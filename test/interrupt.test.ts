@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readSafetensors } from "../src/bert/safetensors.js";
+import { readSafetensors } from "../src/formats/safetensors.js";
 import { listCheckpoints, loadCheckpoint } from "../src/train/checkpoint.js";
 import { runCli } from "./helpers/cli.js";
 import { DATASETS, ROOT, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";

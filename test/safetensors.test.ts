@@ -13,7 +13,7 @@ import {
   tensorToFloat32,
   writeSafetensors,
   type TensorToWrite,
-} from "../src/bert/safetensors.js";
+} from "../src/formats/safetensors.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadFullModelSource } from "../src/model.js";
 import { resolveArgs } from "../src/train/args.js";
-import { tf, useBackend } from "../src/train/backend.js";
+import { tf, useBackend } from "../src/backend/tfjs.js";
 import { trainFull } from "../src/train/full-trainer.js";
 import { testBackends } from "./helpers/backends.js";
 import { runCli } from "./helpers/cli.js";
@@ -57,13 +57,13 @@ describe.skipIf(!hasWebgpu)("full fine-tuning on WebGPU", () => {
     expect(Math.min(...wasm.norms)).toBeGreaterThan(0.02); // clipping acted on every step
     let maxDiff = 0;
     let maxMove = 0;
-    const initial = (await import("../src/bert/safetensors.js")).readSafetensors(join(TINY_MODEL, "model.safetensors"));
+    const initial = (await import("../src/formats/safetensors.js")).readSafetensors(join(TINY_MODEL, "model.safetensors"));
     for (const name of Object.keys(wasm.weights)) {
       const a = wasm.weights[name].data;
       const b = webgpu.weights[name].data;
       for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
       if (name === "bert.pooler.dense.weight") {
-        const before = (await import("../src/bert/safetensors.js")).tensorToFloat32(initial, "pooler.dense.weight");
+        const before = (await import("../src/formats/safetensors.js")).tensorToFloat32(initial, "pooler.dense.weight");
         for (let i = 0; i < a.length; i++) maxMove = Math.max(maxMove, Math.abs(a[i] - before[i]));
       }
     }

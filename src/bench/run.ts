@@ -20,7 +20,7 @@ import type { LoadedDataset } from "../data/types.js";
 import { extractFeatures } from "../features/extract.js";
 import { loadFullModelSource, loadModel, type FullModelSource } from "../model.js";
 import { resolveArgs } from "../train/args.js";
-import { tf, useBackend, webgpuAdapterInfo, type Device } from "../train/backend.js";
+import { tf, useBackend, webgpuAdapterInfo, type Device } from "../backend/tfjs.js";
 import { trainFull } from "../train/full-trainer.js";
 import { trainHead } from "../train/head-trainer.js";
 import { Rng } from "../util/rng.js";

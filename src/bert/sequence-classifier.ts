@@ -1,8 +1,8 @@
-import { readFloat32, tf } from "../train/backend.js";
-import { ClassificationHead } from "../train/head.js";
-import { LinearHead } from "../train/linear-head.js";
+import { readFloat32, tf } from "../backend/tfjs.js";
+import { ClassificationHead } from "../heads/classification-head.js";
+import { LinearHead } from "../heads/linear-head.js";
 import type { Pooling } from "./onnx-encoder.js";
-import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "./safetensors.js";
+import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { poolTensor, TfBertModel, type BertInputs } from "./tfjs-bert.js";
 
 /**

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { isBertuneError } from "../errors.js";
 import { curvesFromLogHistory, epochSummaries } from "../report/history.js";
 import { Progress } from "./progress.js";
-import { DEVICES, type Device } from "../train/backend.js";
+import { DEVICES, type Device } from "../backend/tfjs.js";
 import type { ProgressFactory } from "../util/progress.js";
 
 /** Options shared by every command that loads a model. */

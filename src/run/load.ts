@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { readSafetensors } from "../bert/safetensors.js";
+import { readSafetensors } from "../formats/safetensors.js";
 import { BertuneError } from "../errors.js";
-import { LinearHead } from "../train/linear-head.js";
+import { LinearHead } from "../heads/linear-head.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 
 /** A run folder read back: its config, label names and trained head. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { LoadDatasetOptions, LoadedDataset } from "../data/types.js";
 import { argsToJson, type TrainingArgs } from "../train/args.js";
 import type { TrainResult } from "../train/trainer.js";
-import { writeSafetensors } from "../bert/safetensors.js";
+import { writeSafetensors } from "../formats/safetensors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 import { evalResultsJson } from "./eval-json.js";

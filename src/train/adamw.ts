@@ -1,4 +1,4 @@
-import { readFloat32, tf } from "./backend.js";
+import { readFloat32, tf } from "../backend/tfjs.js";
 
 /** Parameters that share a weight decay and a learning-rate multiplier. */
 export interface ParamGroup {

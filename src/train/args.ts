@@ -1,7 +1,7 @@
 import type { Pooling } from "../bert/onnx-encoder.js";
 import { BertuneError } from "../errors.js";
 import type { SchedulerType } from "./schedule.js";
-import type { Device } from "./backend.js";
+import type { Device } from "../backend/tfjs.js";
 
 /** How often to evaluate: every epoch, never, or every N optimizer steps. */
 export type EvalStrategy = "epoch" | "no" | number;

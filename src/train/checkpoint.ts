@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
-import { readSafetensors, tensorToFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from "../bert/safetensors.js";
+import { readSafetensors, tensorToFloat32, writeSafetensors, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { BertuneError } from "../errors.js";
 import { writeJsonAtomic } from "../util/atomic.js";
 import type { SavedParamState } from "./adamw.js";

@@ -4,7 +4,7 @@ import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
 import type { TrainingArgs } from "./args.js";
-import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits } from "./linear-head.js";
+import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits } from "../heads/linear-head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";

@@ -1,5 +1,5 @@
 import { clampMaxLength, type BertConfig } from "../bert/config.js";
-import type { TensorToWrite } from "../bert/safetensors.js";
+import type { TensorToWrite } from "../formats/safetensors.js";
 import type { Example, LoadedDataset } from "../data/types.js";
 import { BertuneError } from "../errors.js";
 import { FeatureCache } from "../features/cache.js";
@@ -7,7 +7,7 @@ import { frozenFeatures, type FrozenFeatures } from "../features/frozen.js";
 import { loadFullModelSource, loadModel, type FullModelSource, type LoadedModel, type LoadModelOptions, type ModelBase } from "../model.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { resolveArgs, type TrainingArgs } from "./args.js";
-import { useBackend } from "./backend.js";
+import { useBackend } from "../backend/tfjs.js";
 import { trainFull } from "./full-trainer.js";
 import { trainHead } from "./head-trainer.js";
 import type { TrainingOutcome } from "./state.js";

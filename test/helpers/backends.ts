@@ -1,4 +1,4 @@
-import { useBackend } from "../../src/train/backend.js";
+import { useBackend } from "../../src/backend/tfjs.js";
 
 /**
  * The tensorflow.js backends the numeric tests run on: wasm always, and webgpu where Dawn finds

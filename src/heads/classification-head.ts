@@ -1,5 +1,5 @@
-import type { TensorToWrite } from "../bert/safetensors.js";
-import { readFloat32, tf } from "./backend.js";
+import type { TensorToWrite } from "../formats/safetensors.js";
+import { readFloat32, tf } from "../backend/tfjs.js";
 import { LinearHead } from "./linear-head.js";
 
 let nextId = 0;

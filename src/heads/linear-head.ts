@@ -1,8 +1,8 @@
 import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
-import type { SafetensorsFile, TensorToWrite } from "../bert/safetensors.js";
-import { expectTensor, tensorToFloat32 } from "../bert/safetensors.js";
+import type { SafetensorsFile, TensorToWrite } from "../formats/safetensors.js";
+import { expectTensor, tensorToFloat32 } from "../formats/safetensors.js";
 
 /**
  * The classification head of BertForSequenceClassification — dropout, then
