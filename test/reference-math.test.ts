@@ -5,10 +5,9 @@
  * activation variants and LayerNorm eps move the outputs by ≫ the tolerance, clipping acts at
  * every step, and weight decay moves the weights by ≫ the tolerance.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { readBertConfig, type BertConfig } from "../src/bert/config.js";
+import type { BertConfig } from "../src/bert/config.js";
 import { batchTensors } from "../src/bert/sequence-classifier.js";
 import { TfBertModel } from "../src/bert/tfjs-bert.js";
 import { readSafetensors } from "../src/formats/safetensors.js";
@@ -16,14 +15,10 @@ import { tf, useBackend } from "../src/backend/tfjs.js";
 import { clipByGlobalNorm } from "../src/train/adamw.js";
 import { resolveArgs, type TrainingArgs } from "../src/train/args.js";
 import { trainFull } from "../src/train/full-trainer.js";
-import { LinearHead } from "../src/heads/linear-head.js";
-import type { FullModelSource } from "../src/model.js";
-import type { LoadedDataset } from "../src/data/types.js";
-import { ROOT } from "./helpers/fixtures.js";
+import { REF_MINI, refMini, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
 
-export const REF_MINI = join(ROOT, "test/fixtures/ref-mini");
-const ref = JSON.parse(readFileSync(join(REF_MINI, "reference.json"), "utf8"));
-const config = readBertConfig(join(REF_MINI, "config.json"));
+const ref = refMini;
+const config = refMiniConfig;
 const weights = readSafetensors(join(REF_MINI, "model.safetensors"));
 const B = ref.batch;
 
@@ -86,41 +81,10 @@ describe("clipByGlobalNorm equals torch.nn.utils.clip_grad_norm_, including its 
   });
 });
 
-/** The fixture's batch as a model source and data set: "ids|types" texts, tokenized by splitting. */
-function fixtureSource(): FullModelSource {
-  const tokenizer = {
-    padTokenId: 0,
-    encodeOne(text: string) {
-      const [ids, types] = text.split("|").map((s) => s.split(" ").map(Number));
-      return { ids, typeIds: types };
-    },
-  };
-  return { id: REF_MINI, revision: "local", local: true, config, tokenizer, files: {}, weights: join(REF_MINI, "model.safetensors") } as unknown as FullModelSource;
-}
-
-function fixtureDataset(): LoadedDataset {
-  const rows = B.input_ids.map((ids: number[], b: number) => {
-    const n = B.attention_mask[b].reduce((s: number, m: number) => s + m, 0);
-    return { text: `${ids.slice(0, n).join(" ")}|${B.token_type_ids[b].slice(0, n).join(" ")}`, label: B.labels[b] };
-  });
-  return {
-    name: "ref-mini",
-    source: "test/fixtures/ref-mini",
-    contentHash: "ref-mini",
-    splits: { train: rows, validation: rows },
-    validationSource: "file",
-    id2label: ["LABEL_0", "LABEL_1"],
-    columns: { text: "text", label: "label" },
-  };
-}
-
 /** trainFull with the reference's head init (the trainer's own init is seeded, torch's is the fixture). */
 async function trainLikeReference(scenario: string) {
   const o = ref.training[scenario].options;
-  const head = ref.head_init;
-  vi.spyOn(LinearHead, "init").mockImplementation(
-    (hidden: number, labels: number, x: { dropout: number }) => new LinearHead(hidden, labels, Float32Array.from(head.weight), Float32Array.from(head.bias), x.dropout),
-  );
+  useReferenceHeadInit();
   const args: TrainingArgs = resolveArgs({
     numTrainEpochs: o.steps, // one full batch per epoch: one optimizer step per epoch
     perDeviceTrainBatchSize: B.input_ids.length,
@@ -138,7 +102,7 @@ async function trainLikeReference(scenario: string) {
     layerwiseLrDecay: o.layerwise_lr_decay ?? 1,
     headLrMultiplier: o.head_lr_multiplier ?? 1,
   });
-  return trainFull({ source: fixtureSource(), dataset: fixtureDataset(), args });
+  return trainFull({ source: refMiniSource(), dataset: refMiniDataset(), args });
 }
 
 describe("full fine-tuning steps against torch's AdamW, clip_grad_norm_ and the Trainer's parameter groups", () => {

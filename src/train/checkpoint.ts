@@ -73,14 +73,19 @@ export function listCheckpoints(outputDir: string): { dir: string; step: number 
     .sort((a, b) => a.step - b.step);
 }
 
-/** Delete the oldest checkpoints beyond the limit, never the best one; also sweep leftovers of killed writes. */
+/**
+ * Delete the oldest checkpoints beyond the limit, never the best one nor the newest (as the
+ * Trainer's _rotate_checkpoints: with a limit of 1 and a best checkpoint that is not the newest,
+ * both stay, so a run can still resume); also sweep leftovers of killed writes.
+ */
 export function rotateCheckpoints(outputDir: string, limit: number | null, keep: string | null): void {
   for (const name of existsSync(outputDir) ? readdirSync(outputDir) : []) {
     if (/^checkpoint-\d+\.tmp-/.test(name)) rmSync(join(outputDir, name), { recursive: true, force: true });
   }
   if (limit === null) return;
   const all = listCheckpoints(outputDir);
-  let excess = all.length - limit;
+  const keepIsNewest = keep !== null && all.length > 0 && resolve(all[all.length - 1].dir) === resolve(keep);
+  let excess = all.length - (limit === 1 && keep !== null && !keepIsNewest ? 2 : limit);
   for (const c of all) {
     if (excess <= 0) break;
     if (keep && resolve(c.dir) === resolve(keep)) continue;

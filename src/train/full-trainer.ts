@@ -168,7 +168,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     });
     rotateCheckpoints(o.outputDir, args.saveTotalLimit, state.best_model_checkpoint);
   };
-  const logEval = async (): Promise<LogEntry> => {
+  const logEval = async (): Promise<{ entry: LogEntry; improved: boolean }> => {
     const { report, loss } = await evaluate();
     const { entry, improved } = recordEval(state, report, loss);
     if (improved) {
@@ -183,7 +183,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
       patienceLeft--;
     }
     log(`step ${state.global_step} (epoch ${round4(state.epoch)}): eval_loss ${loss.toFixed(4)}  eval_accuracy ${report.accuracy.toFixed(4)}`);
-    return entry;
+    return { entry, improved };
   };
 
   const started = performance.now();
@@ -245,11 +245,12 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
         window = { sum: 0, count: 0, norm: 0, lr: 0 };
       }
       const evalNow = typeof args.evalStrategy === "number" ? state.global_step % args.evalStrategy === 0 : args.evalStrategy === "epoch" && endOfEpoch;
-      if (evalNow) await logEval();
+      const improvedNow = evalNow && (await logEval()).improved;
       const saveNow = typeof args.saveStrategy === "number" ? state.global_step % args.saveStrategy === 0 : args.saveStrategy === "epoch" && endOfEpoch;
       if (saveNow) {
         await checkpoint();
-        if (best && evalNow && state.best_metric === best.metric && lastCheckpoint) state.best_model_checkpoint = lastCheckpoint;
+        // Only a checkpoint of the evaluation that set the best metric is the best checkpoint.
+        if (best && improvedNow && lastCheckpoint) state.best_model_checkpoint = lastCheckpoint;
       }
       bar.tick(1, { epoch: round4(state.epoch), loss: stepLoss });
       if (o.signal?.aborted) {
