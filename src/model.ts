@@ -1,7 +1,7 @@
-import { statSync } from "node:fs";
 import { readBertConfig, type BertConfig } from "./bert/config.js";
 import { OnnxEncoder } from "./bert/onnx-encoder.js";
 import { resolveModel, type ResolveOptions, type ResolvedModel } from "./hub/resolve.js";
+import { featureGraph } from "./onnx/feature-graph.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { sha256File } from "./util/hash.js";
 
@@ -10,6 +10,8 @@ export interface LoadModelOptions extends ResolveOptions {
   onnxDevice?: "cpu" | "webgpu";
   /** Intra-op threads for onnxruntime (default: all cores). */
   threads?: number;
+  /** Where bertune's own ONNX graphs are cached (default: the bertune cache). */
+  graphCacheDir?: string;
 }
 
 /** What every mode needs of a pretrained model: where it came from, its config and tokenizer. */
@@ -25,9 +27,14 @@ export interface ModelBase {
   files: Record<string, string>;
 }
 
-/** A pretrained encoder ready for feature extraction (frozen mode): its ONNX graph on onnxruntime. */
+/** A pretrained encoder ready for feature extraction (frozen mode): an ONNX graph on onnxruntime. */
 export interface LoadedModel extends ModelBase {
   encoder: OnnxEncoder;
+  /**
+   * Which graph runs: bertune's own, written from model.safetensors ("bertune"), or an export
+   * from the repo or its transformers.js mirror ("export"), for repos without safetensors.
+   */
+  graph: "bertune" | "export";
   /** Where the ONNX export came from when it was not the model's own repo. */
   onnxFrom?: { id: string; revision: string };
   /** A string that changes whenever the encoder weights change (for the feature cache). */
@@ -42,7 +49,14 @@ export interface FullModelSource extends ModelBase {
 
 const TOKENIZER_FILES = ["tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
 
+/** The frozen path's files: bertune writes the encoder graph from the weights. */
 export const FROZEN_FILES = {
+  required: ["config.json", "tokenizer.json", "model.safetensors"],
+  optional: TOKENIZER_FILES,
+};
+
+/** For a repo without safetensors: its ONNX export (or its transformers.js mirror's), when it has the outputs. */
+export const FROZEN_EXPORT_FILES = {
   required: ["config.json", "tokenizer.json", "onnx/model.onnx"],
   optional: TOKENIZER_FILES,
 };
@@ -63,26 +77,34 @@ function base(resolved: ResolvedModel): ModelBase {
   };
 }
 
-/** Resolve a Hub id or local folder and load what the frozen path needs. */
+/**
+ * Resolve a Hub id or local folder and load what the frozen path needs: the encoder graph bertune
+ * writes from model.safetensors, or — only for a repo without safetensors — its ONNX export.
+ */
 export async function loadModel(model: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const resolved = await resolveModel(model, FROZEN_FILES, options);
+  const first = await resolveModel(model, { required: FROZEN_FILES.required.filter((f) => f !== "model.safetensors"), optional: ["model.safetensors", ...TOKENIZER_FILES] }, options);
+  const sessionOptions = { device: options.onnxDevice, threads: options.threads };
+  if (first.files["model.safetensors"]) {
+    const b = base(first);
+    const graph = await featureGraph(b.config, first.files["model.safetensors"], { cacheDir: options.graphCacheDir, log: options.log });
+    const encoder = await OnnxEncoder.load(graph.path, b.config.hidden_size, sessionOptions);
+    return { ...b, encoder, graph: "bertune", encoderIdentity: async () => `bertune-graph:${graph.key}`, close: () => encoder.close() };
+  }
+  const resolved = await resolveModel(model, FROZEN_EXPORT_FILES, options);
   const b = base(resolved);
   const onnxPath = resolved.files["onnx/model.onnx"];
-  const encoder = await OnnxEncoder.load(onnxPath, b.config.hidden_size, { device: options.onnxDevice, threads: options.threads });
+  const encoder = await OnnxEncoder.load(onnxPath, b.config.hidden_size, sessionOptions);
   let identity: string | undefined;
   return {
     ...b,
     encoder,
+    graph: "export",
     onnxFrom: resolved.onnxFrom,
     async encoderIdentity() {
       if (identity === undefined) {
-        if (!resolved.local) {
-          const from = resolved.onnxFrom ?? resolved;
-          identity = `${from.id}@${from.revision}`;
-        } else {
-          // A local folder has no commit: hash the weights, so an edited model never reuses stale features.
-          identity = `sha256:${await sha256File(onnxPath)}:${statSync(onnxPath).size}`;
-        }
+        const from = resolved.onnxFrom ?? resolved;
+        // A local folder has no commit: hash the graph, so an edited model never reuses stale features.
+        identity = resolved.local ? `sha256:${await sha256File(onnxPath)}` : `${from.id}@${from.revision}`;
       }
       return identity;
     },

@@ -158,8 +158,9 @@ describe("bertune CLI with a model from the Hub (local mock server)", () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.model).toBe("google-bert/bert-base-uncased");
     expect(summary.revision).toMatch(/^[0-9a-f]{40}$/);
-    const snap = join(work, "hf/hub/models--google-bert--bert-base-uncased/snapshots", summary.revision, "onnx/model.onnx");
-    expect(existsSync(snap)).toBe(true);
+    const snap = join(work, "hf/hub/models--google-bert--bert-base-uncased/snapshots", summary.revision);
+    expect(existsSync(join(snap, "model.safetensors"))).toBe(true);
+    expect(existsSync(join(snap, "onnx/model.onnx"))).toBe(false); // bertune wrote its own graph
     expect(json(join(run, "config.json")).base_model_revision).toBe(summary.revision);
 
     await hub.close();

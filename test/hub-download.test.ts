@@ -12,8 +12,8 @@ import { writeParquet } from "./helpers/parquet-writer.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ID = "google-bert/bert-base-uncased";
-const ALL = ["config.json", "model.safetensors", "onnx/model.onnx", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
 const WITHOUT_ONNX = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
+const ONNX_ONLY = ["config.json", "onnx/model.onnx", "tokenizer.json", "tokenizer_config.json", "vocab.txt"];
 
 const pool = hubServerPool();
 const { servers } = pool;
@@ -40,8 +40,9 @@ describe("bertune download", () => {
     expect(r.code).toBe(0);
     const snap = join(home, "hub", "models--google-bert--bert-base-uncased", "snapshots", SHA);
     expect(r.stdout).toBe(`${snap}\n`);
-    expect(snapshotFiles(snap)).toEqual(ALL);
-    expect(r.stderr).toContain(`model ${ID} @ ${SHA.slice(0, 12)}: 6 files, ready for frozen and full training`);
+    // Both modes need only the weights (the frozen path writes its own ONNX graph): the repo's export is not fetched.
+    expect(snapshotFiles(snap)).toEqual(WITHOUT_ONNX);
+    expect(r.stderr).toContain(`model ${ID} @ ${SHA.slice(0, 12)}: 5 files, ready for frozen and full training`);
 
     await s.close();
     const offline = await runCli(["download", "bert-base-uncased", "--offline"], env);
@@ -51,28 +52,34 @@ describe("bertune download", () => {
     expect(train.code).toBe(0);
   });
 
-  it("--mode picks one set; a repo without an ONNX export serves full training only", async () => {
-    const s = await hub({ repos: { [ID]: { dir: TINY_MODEL, sha: SHA }, "acme/plain-bert": { dir: TINY_MODEL, files: WITHOUT_ONNX } } });
+  it("--mode picks one set; a repo with only an ONNX export serves frozen training only", async () => {
+    const s = await hub({
+      repos: { [ID]: { dir: TINY_MODEL, sha: SHA }, "acme/onnx-only": { dir: TINY_MODEL, files: ONNX_ONLY }, "acme/bare": { dir: TINY_MODEL, files: ["config.json", "tokenizer.json"] } },
+    });
     const home = tempDir("bertune-dl-");
     const env = { HF_ENDPOINT: s.url, HF_HOME: home };
     const frozen = await runCli(["download", ID, "--mode", "frozen"], env);
     expect(frozen.code).toBe(0);
-    expect(snapshotFiles(frozen.stdout.trim())).toEqual(["config.json", "onnx/model.onnx", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]);
+    expect(snapshotFiles(frozen.stdout.trim())).toEqual(WITHOUT_ONNX);
 
-    const plain = await runCli(["download", "acme/plain-bert"], env);
-    expect(plain.code).toBe(0);
-    expect(plain.stderr).toContain("note: acme/plain-bert has no onnx/model.onnx: frozen-backbone training cannot use it");
-    expect(plain.stderr).toContain("ready for full training");
-    const plainFrozen = await runCli(["download", "acme/plain-bert", "--mode", "frozen"], env);
-    expect(plainFrozen.code).toBe(2);
-    expect(plainFrozen.stderr).toMatch(/^error: model acme\/plain-bert has no ONNX export/);
+    const onnxOnly = await runCli(["download", "acme/onnx-only"], env);
+    expect(onnxOnly.code).toBe(0);
+    expect(snapshotFiles(onnxOnly.stdout.trim())).toEqual(ONNX_ONLY);
+    expect(onnxOnly.stderr).toContain("note: acme/onnx-only has no model.safetensors: full fine-tuning cannot use it");
+    expect(onnxOnly.stderr).toContain("ready for frozen training");
+    const onnxOnlyFull = await runCli(["download", "acme/onnx-only", "--mode", "full"], env);
+    expect(onnxOnlyFull.code).toBe(2);
+    expect(onnxOnlyFull.stderr).toMatch(/^error: model acme\/onnx-only has no model\.safetensors/);
+    const bare = await runCli(["download", "acme/bare", "--mode", "frozen"], env);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^error: model acme\/bare has no ONNX export/);
 
     const missing = await runCli(["download", "acme/nope"], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error: model acme\/nope not found on the Hub/);
     const offline = await runCli(["download", "acme/never", "--offline"], env);
     expect(offline.code).toBe(2);
-    expect(offline.stderr).toContain("error: offline: config.json, tokenizer.json of model acme/never not in the cache");
+    expect(offline.stderr).toContain("error: offline: config.json, tokenizer.json, model.safetensors of model acme/never not in the cache");
   });
 
   it("--local-dir copies every file of a repo (a pushed run), and hub:org/name fetches a data set's Parquet files", async () => {
@@ -139,7 +146,7 @@ describe("bertune cache", () => {
     // rm: confirmation needed when not on a terminal; ambiguous names; then deletion.
     const noYes = await runCli(["cache", "rm", ID], env);
     expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/^error: not deleting model google-bert\/bert-base-uncased \(5\.0M, 1 revision\(s\)\) at \S+ without confirmation\nhint: pass --yes/);
+    expect(noYes.stderr).toMatch(/^error: not deleting model google-bert\/bert-base-uncased \(4\.9M, 1 revision\(s\)\) at \S+ without confirmation\nhint: pass --yes/);
     const ambiguous = await runCli(["cache", "rm", "acme/reviews", "--yes"], env);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toContain("acme/reviews names 2 cached repos: model acme/reviews, dataset acme/reviews");

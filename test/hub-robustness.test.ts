@@ -137,10 +137,12 @@ describe("a cache shared by concurrent runs", () => {
     expect([a.code, b.code, a.stderr, b.stderr]).toEqual([0, 0, "", ""]);
     expect(a.stdout).toBe(b.stdout);
     const snap = a.stdout.trim();
-    expect(readFileSync(join(snap, "onnx", "model.onnx")).equals(ONNX)).toBe(true);
+    // The frozen path writes its own graph from the weights: model.safetensors, not the export, is fetched.
+    expect(readFileSync(join(snap, "model.safetensors")).equals(readFileSync(join(TINY_MODEL, "model.safetensors")))).toBe(true);
+    expect(existsSync(join(snap, "onnx", "model.onnx"))).toBe(false);
     expect(readFileSync(join(snap, "config.json")).equals(readFileSync(join(TINY_MODEL, "config.json")))).toBe(true);
     const shared = join(home, "hub", "models--google-bert--bert-base-uncased");
-    expect(readdirSync(join(shared, "blobs"))).toHaveLength(5); // config, tokenizer, tokenizer_config, vocab, onnx
+    expect(readdirSync(join(shared, "blobs"))).toHaveLength(5); // config, tokenizer, tokenizer_config, vocab, safetensors
     expect(leftovers(shared)).toEqual([]);
   });
 });

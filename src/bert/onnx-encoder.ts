@@ -47,11 +47,19 @@ export function poolHidden(hidden: Float32Array, mask: number[][], hiddenSize: n
   return out;
 }
 
-/** The pretrained encoder as an ONNX graph (the transformers.js export layout), run by onnxruntime-node. */
+/** The output each pooling reads. */
+const NEEDED_OUTPUT: Record<Pooling, string> = { pooler: "pooler_output", cls: "last_hidden_state", mean: "last_hidden_state" };
+
+/**
+ * The pretrained encoder as an ONNX graph with transformers.js's feature-extraction outputs
+ * (`last_hidden_state`, `pooler_output`), run by onnxruntime-node: bertune's own graph, or a
+ * repo's export.
+ */
 export class OnnxEncoder {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly hiddenSize: number,
+    readonly path: string,
   ) {}
 
   static async load(path: string, hiddenSize: number, options: OnnxEncoderOptions = {}): Promise<OnnxEncoder> {
@@ -76,11 +84,24 @@ export class OnnxEncoder {
         throw new BertuneError(`the ONNX encoder ${path} has no "${name}" input`, "it is not a BERT-style encoder export");
       }
     }
-    return new OnnxEncoder(session, hiddenSize);
+    return new OnnxEncoder(session, hiddenSize, path);
   }
 
-  get hasPooler(): boolean {
-    return this.session.outputNames.includes("pooler_output");
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Refuse a pooling whose output the graph lacks (a fill-mask export has only `logits`). */
+  checkPooling(pooling: Pooling): void {
+    const needed = NEEDED_OUTPUT[pooling];
+    if (this.session.outputNames.includes(needed)) return;
+    const hasHidden = this.session.outputNames.includes("last_hidden_state");
+    throw new BertuneError(
+      `the ONNX export ${this.path} has no ${needed} output (its outputs: ${this.session.outputNames.join(", ")}), so it cannot give --pooling ${pooling}`,
+      hasHidden
+        ? "use --pooling cls or --pooling mean, or a model that has model.safetensors (bertune then writes its own graph with every output)"
+        : "it is not a feature-extraction export; use a model repo or folder that has model.safetensors, from which bertune writes its own graph",
+    );
   }
 
   /** One pooled vector per example, row-major [B × hiddenSize]. */
@@ -90,10 +111,8 @@ export class OnnxEncoder {
       attention_mask: int64Tensor(batch.attentionMask),
     };
     if (this.session.inputNames.includes("token_type_ids")) feeds.token_type_ids = int64Tensor(batch.tokenTypeIds);
+    this.checkPooling(pooling);
     if (pooling === "pooler") {
-      if (!this.hasPooler) {
-        throw new BertuneError("this ONNX export has no pooler_output", "use --pooling cls or --pooling mean");
-      }
       const out = await this.session.run(feeds, ["pooler_output"]);
       return new Float32Array(out.pooler_output.data as Float32Array);
     }

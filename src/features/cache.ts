@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, mkdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
+import { bertuneCacheDir } from "../util/cache-dir.js";
 import { sha256 } from "../util/hash.js";
+
+export { bertuneCacheDir };
 
 /** Everything that changes a frozen feature: a change in any field gives a new cache entry. */
 export interface FeatureKey {
@@ -20,16 +22,6 @@ export interface CachedFeatures {
   rows: number;
   hiddenSize: number;
   data: Float32Array;
-}
-
-/**
- * Where bertune keeps what it computes once: $BERTUNE_CACHE, else next to the Hugging Face
- * cache ($HF_HOME/bertune, default ~/.cache/huggingface/bertune).
- */
-export function bertuneCacheDir(): string {
-  if (process.env.BERTUNE_CACHE) return process.env.BERTUNE_CACHE;
-  const hfHome = process.env.HF_HOME ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "huggingface");
-  return join(hfHome, "bertune");
 }
 
 export function featureKeyId(key: FeatureKey): string {

@@ -135,6 +135,7 @@ export class Trainer {
     const { model, owned } = await this.frozenModel();
     this.clampMaxLength(model.config);
     try {
+      model.encoder.checkPooling(this.args.pooling);
       const { train, validation } = dataset.splits;
       const trainFeat = await this.features(model, "train", train);
       const valFeat = await this.features(model, "validation", validation);

@@ -5,7 +5,7 @@ import { fetchHubDataset, parseHubSpec } from "../../data/hub-dataset.js";
 import { findBuiltin } from "../../data/registry.js";
 import { BertuneError } from "../../errors.js";
 import { prefetchModel, snapshotDownload, type FileSet } from "../../hub/prefetch.js";
-import { FROZEN_FILES, FULL_FILES } from "../../model.js";
+import { FROZEN_EXPORT_FILES, FROZEN_FILES, FULL_FILES } from "../../model.js";
 import { action, choiceArg, logger } from "../common.js";
 
 type Mode = "all" | "frozen" | "full";
@@ -20,9 +20,11 @@ interface DownloadCliOptions {
   quiet?: boolean;
 }
 
-const SETS: Record<Exclude<Mode, "all">, FileSet> = {
+const SETS: Record<Exclude<Mode, "all"> | "frozenExport", FileSet> = {
   frozen: { name: "frozen", ...FROZEN_FILES },
   full: { name: "full", ...FULL_FILES },
+  // A repo without safetensors: the frozen path runs its ONNX export (or its transformers.js mirror's).
+  frozenExport: { name: "frozen", ...FROZEN_EXPORT_FILES },
 };
 
 /** Copy cached files into a plain folder (the links' targets, not the links). */
@@ -68,7 +70,14 @@ async function downloadModel(model: string, o: DownloadCliOptions, log: (line: s
     return;
   }
   const sets = o.mode === "all" ? [SETS.frozen, SETS.full] : [SETS[o.mode]];
-  const got = await prefetchModel(model, sets, options);
+  let got;
+  try {
+    got = await prefetchModel(model, sets, options);
+  } catch (e) {
+    if (o.mode === "full" || !(e instanceof BertuneError) || !e.message.includes("has no model.safetensors")) throw e;
+    got = await prefetchModel(model, [SETS.frozenExport], options);
+    if (o.mode === "all") got.incomplete.push({ name: "full", missing: ["model.safetensors"] });
+  }
   for (const miss of got.incomplete) {
     log(`note: ${got.id} has no ${miss.missing.join(", ")}: ${miss.name === "full" ? "full fine-tuning" : "frozen-backbone training"} cannot use it`);
   }
@@ -82,7 +91,7 @@ export function downloadCommand(): Command {
     .description("prefetch a model (or a Hub data set) into the Hugging Face cache, so that training works offline")
     .argument("<repo>", "Hub model id (bert-base-uncased, org/name), or a data set as hub:org/name[:config][@revision]")
     .option("--revision <rev>", "branch, tag or commit", undefined)
-    .option("--mode <mode>", "files for: all (frozen and full training), frozen (config, tokenizer, onnx/model.onnx) or full (config, tokenizer, model.safetensors)", choiceArg("--mode", ["all", "frozen", "full"] as const), "all")
+    .option("--mode <mode>", "files for: all (frozen and full training), frozen or full (both: config, tokenizer, model.safetensors; frozen falls back to onnx/model.onnx for a repo without safetensors)", choiceArg("--mode", ["all", "frozen", "full"] as const), "all")
     .option("--repo-type <type>", "model or dataset (hub:... means dataset)", choiceArg("--repo-type", ["model", "dataset"] as const), "model")
     .option("--local-dir <dir>", "also copy the files into this folder (a model: every file of the repo, e.g. a pushed run)")
     .option("--token <token>", "Hub access token for private or gated repos (default: $HF_TOKEN or the saved token)")
