@@ -5,6 +5,7 @@ import { readSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js"
 import { runCli } from "./helpers/cli.js";
 import { DATASETS, TINY_MODEL, tempDir, sst2Subset } from "./helpers/fixtures.js";
 import { startHubServer, type HubServer } from "./helpers/hub-server.js";
+import { independentScores, tsvRows, type IndependentScores } from "./helpers/independent.js";
 
 const json = (path: string) => JSON.parse(readFileSync(path, "utf8"));
 
@@ -62,8 +63,17 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
 
     const results = json(join(run, "eval_results.json"));
     expect(results.eval_samples).toBe(80);
-    expect(results.eval_accuracy).toBeGreaterThanOrEqual(0);
     expect(results.eval_accuracy).toBe(evals[1].eval_accuracy);
+  });
+
+  let second: IndependentScores;
+  const dev = tsvRows(join(data, "dev.tsv"));
+  it("reports the validation accuracy and loss that a second implementation computes from the saved head", async () => {
+    second = await independentScores(run, dev.texts, dev.labels);
+    expect(second.minMargin).toBeGreaterThan(1e-4); // no prediction close enough to a tie to flip
+    const results = json(join(run, "eval_results.json"));
+    expect(results.eval_accuracy).toBe(second.accuracy);
+    expect(Math.abs(results.eval_loss - second.loss)).toBeLessThan(1e-4);
   });
 
   it("reuses the cached features on a second run and gives the same weights bit for bit", async () => {
@@ -79,10 +89,10 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
     const r = await runCli(["evaluate", run, "--json"], env);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    const saved = json(join(run, "eval_results.json"));
-    expect(report.eval_accuracy).toBe(saved.eval_accuracy);
-    expect(report.eval_loss).toBeCloseTo(saved.eval_loss, 6);
-    expect(report.report.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(80);
+    second ??= await independentScores(run, dev.texts, dev.labels);
+    expect(report.eval_accuracy).toBe(second.accuracy);
+    expect(Math.abs(report.eval_loss - second.loss)).toBeLessThan(1e-4);
+    expect(report.report.confusionMatrix).toEqual(second.confusion);
     expect(existsSync(join(run, "eval_sst2-small_validation.json"))).toBe(true);
     const table = await runCli(["evaluate", run, "--dataset", data, "--split", "validation"], env);
     expect(table.stdout).toMatch(/LABEL_1/);
@@ -94,11 +104,13 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
     expect(r.code).toBe(0);
     const preds = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(preds).toHaveLength(2);
-    for (const p of preds) {
-      expect(["LABEL_0", "LABEL_1"]).toContain(p.label);
-      expect(p.probabilities.LABEL_0 + p.probabilities.LABEL_1).toBeCloseTo(1, 5);
+    const expected = await independentScores(run, ["a gripping, beautifully acted film", "dull and lifeless"], [0, 0]);
+    preds.forEach((p, i) => {
+      expect(p.label).toBe(["LABEL_0", "LABEL_1"][expected.predictions[i]]);
+      expect(Math.abs(p.probabilities.LABEL_0 - expected.probabilities[i][0])).toBeLessThan(1e-5);
+      expect(Math.abs(p.probabilities.LABEL_1 - expected.probabilities[i][1])).toBeLessThan(1e-5);
       expect(p.score).toBe(Math.max(p.probabilities.LABEL_0, p.probabilities.LABEL_1));
-    }
+    });
     const piped = await runCli(["predict", run], env, "first line\n\nsecond line\n");
     expect(piped.code).toBe(0);
     expect(piped.stdout.trim().split("\n")).toHaveLength(2);
@@ -196,12 +208,22 @@ describe("bertune CLI, full fine-tuning end to end on bert-random-tiny + SST-2",
     expect([...saved.tensors.keys()].sort()).toEqual(expected);
     for (const [k, info] of base.tensors) expect(saved.tensors.get(`bert.${k}`)!.shape).toEqual(info.shape);
 
+    // evaluate and predict against the saved weights recomputed a second way (see helpers/independent.ts).
+    const dev = tsvRows(join(data, "dev.tsv"));
+    const second = await independentScores(run, dev.texts, dev.labels, 64);
+    expect(second.minMargin).toBeGreaterThan(1e-4);
     const ev = await runCli(["evaluate", run, "--json"], env);
     expect(ev.code).toBe(0);
-    expect(JSON.parse(ev.stdout).eval_accuracy).toBe(json(join(run, "eval_results.json")).eval_accuracy);
+    const report = JSON.parse(ev.stdout);
+    expect(report.eval_accuracy).toBe(second.accuracy);
+    expect(Math.abs(report.eval_loss - second.loss)).toBeLessThan(1e-4);
+    expect(json(join(run, "eval_results.json")).eval_accuracy).toBe(second.accuracy);
     const p = await runCli(["predict", run, "a gripping, beautifully acted film", "--json"], env);
     expect(p.code).toBe(0);
-    expect(["LABEL_0", "LABEL_1"]).toContain(JSON.parse(p.stdout).label);
+    const one = await independentScores(run, ["a gripping, beautifully acted film"], [0], 64);
+    const pred = JSON.parse(p.stdout);
+    expect(pred.label).toBe(["LABEL_0", "LABEL_1"][one.predictions[0]]);
+    expect(Math.abs(pred.probabilities.LABEL_1 - one.probabilities[0][1])).toBeLessThan(1e-5);
   });
 
   it("--strategy auto picks feature extraction for a small data set and says why", async () => {
