@@ -13,6 +13,9 @@ import { DATASETS, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
+// .ci/run sets BERTUNE_REQUIRE_CHROMIUM=1 once it has installed Chromium (under CI a failed install
+// fails the run): then a missing browser is an error, not a skip.
+if (!haveChromium && process.env.BERTUNE_REQUIRE_CHROMIUM === "1") throw new Error(`BERTUNE_REQUIRE_CHROMIUM=1 but ${CHROMIUM} is absent`);
 if (!haveChromium) console.warn(`report.browser.test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium; .ci/run installs it)`);
 
 type Playwright = typeof import("playwright-core");
