@@ -2,16 +2,18 @@ import { join } from "node:path";
 import { clampMaxLength, readBertConfig } from "./bert/config.js";
 import type { Pooling } from "./bert/onnx-encoder.js";
 import { readSafetensors } from "./formats/safetensors.js";
+import { OnnxSequenceClassifier } from "./bert/onnx-classifier.js";
 import { BertClassifier, classifierLogits } from "./bert/sequence-classifier.js";
 import { TfBertModel } from "./bert/tfjs-bert.js";
 import type { Example, LoadedDataset } from "./data/types.js";
 import { BertuneError } from "./errors.js";
 import { FeatureCache } from "./features/cache.js";
-import { extractFeatures, type TextInput } from "./features/extract.js";
+import { extractFeatures, mapSortedBatches, type TextInput } from "./features/extract.js";
 import { frozenFeatures } from "./features/frozen.js";
 import { classificationReport, type ClassificationReport } from "./metrics/classification.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./model.js";
 import { RUN_FILES } from "./run/files.js";
+import { exportedGraph } from "./run/export.js";
 import { readRun, type TrainedRun } from "./run/load.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { useBackend, type Device } from "./backend/tfjs.js";
@@ -21,6 +23,11 @@ import type { ProgressFactory } from "./util/progress.js";
 
 export interface ClassifierOptions extends LoadModelOptions {
   device?: Device;
+  /**
+   * For full runs: "onnx" runs the run's exported graph (an error when it has none), "tfjs" the
+   * tensorflow.js model; default: the export when there is one, else tensorflow.js.
+   */
+  engine?: "onnx" | "tfjs";
   log?: (line: string) => void;
 }
 
@@ -87,6 +94,24 @@ class FullEngine implements Engine {
   }
 }
 
+/** A full run's exported graph (`bertune export`) on onnxruntime: faster than tensorflow.js for inference. */
+class ExportedEngine implements Engine {
+  constructor(
+    private readonly model: OnnxSequenceClassifier,
+    private readonly tokenizer: Tokenizer,
+    private readonly maxLength: number,
+  ) {}
+  async logits(inputs: readonly TextInput[], cacheKey?: Parameters<Engine["logits"]>[1]): Promise<Float32Array> {
+    const bar = cacheKey?.progress?.(`evaluating ${cacheKey.split}`, inputs.length, "ex");
+    const out = await mapSortedBatches(this.tokenizer, inputs, this.model.numLabels, { maxLength: this.maxLength, onBatch: (n) => bar?.tick(n) }, (b) => this.model.logits(b));
+    bar?.done();
+    return out;
+  }
+  close(): Promise<void> {
+    return this.model.close();
+  }
+}
+
 /** A trained run ready to classify: the object behind `evaluate` and `predict`. */
 export class Classifier {
   private constructor(
@@ -98,12 +123,20 @@ export class Classifier {
     const run = readRun(runDir);
     const c = run.config;
     if (c.bertune_mode === "full") {
-      // Only full runs need tensorflow.js: a frozen run is the ONNX encoder plus a head in plain arrays.
-      await useBackend(o.device ?? "auto", o.log);
       // A full run is self-contained: weights, config and tokenizer all live in the run folder.
-      const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), readBertConfig(join(run.dir, RUN_FILES.config)));
       const tokenizer = Tokenizer.fromFiles({ tokenizer: join(run.dir, "tokenizer.json"), tokenizerConfig: join(run.dir, "tokenizer_config.json") });
-      const maxLength = clampMaxLength(c.max_length, bert.config).maxLength;
+      const bertConfig = readBertConfig(join(run.dir, RUN_FILES.config));
+      const maxLength = clampMaxLength(c.max_length, bertConfig).maxLength;
+      const graph = o.engine === "tfjs" ? undefined : exportedGraph(run.dir);
+      if (graph) {
+        o.log?.(`running the run's exported graph ${graph} on onnxruntime`);
+        const device = o.device === "webgpu" ? "webgpu" : o.onnxDevice;
+        return new Classifier(run, new ExportedEngine(await OnnxSequenceClassifier.load(graph, run.id2label.length, { device, threads: o.threads }), tokenizer, maxLength));
+      }
+      if (o.engine === "onnx") throw new BertuneError(`the run ${run.dir} has no ONNX export`, `export it first: bertune export ${run.dir}`);
+      // Without an export, a full run needs tensorflow.js (a frozen run is the ONNX encoder plus a head in plain arrays).
+      await useBackend(o.device ?? "auto", o.log);
+      const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), bertConfig);
       return new Classifier(run, new FullEngine(new BertClassifier(bert, new ClassificationHead(run.head), c.pooling as Pooling), tokenizer, maxLength, 32));
     }
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;

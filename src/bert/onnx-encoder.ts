@@ -47,6 +47,46 @@ export function poolHidden(hidden: Float32Array, mask: number[][], hiddenSize: n
   return out;
 }
 
+/**
+ * An onnxruntime session over a BERT-style graph (inputs input_ids, attention_mask and
+ * optionally token_type_ids), or a one-line error naming the file.
+ */
+export async function openBertSession(path: string, options: OnnxEncoderOptions = {}): Promise<ort.InferenceSession> {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [options.device ?? "cpu"],
+    graphOptimizationLevel: "all",
+    // Errors only: on WebGPU onnxruntime warns at every load that shape ops stay on the CPU, by design.
+    logSeverityLevel: 3,
+  };
+  if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, sessionOptions);
+  } catch (e) {
+    throw new BertuneError(
+      `cannot load the ONNX graph ${path}: ${(e as Error).message.split("\n")[0]}`,
+      "the file is missing or corrupt: download the model (or export the run) again",
+    );
+  }
+  for (const name of ["input_ids", "attention_mask"]) {
+    if (!session.inputNames.includes(name)) {
+      await session.release();
+      throw new BertuneError(`the ONNX graph ${path} has no "${name}" input`, "it is not a BERT-style encoder export");
+    }
+  }
+  return session;
+}
+
+/** A tokenized batch as the session's int64 inputs. */
+export function bertFeeds(session: ort.InferenceSession, batch: EncodedBatch): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64Tensor(batch.inputIds),
+    attention_mask: int64Tensor(batch.attentionMask),
+  };
+  if (session.inputNames.includes("token_type_ids")) feeds.token_type_ids = int64Tensor(batch.tokenTypeIds);
+  return feeds;
+}
+
 /** The output each pooling reads. */
 const NEEDED_OUTPUT: Record<Pooling, string> = { pooler: "pooler_output", cls: "last_hidden_state", mean: "last_hidden_state" };
 
@@ -63,28 +103,7 @@ export class OnnxEncoder {
   ) {}
 
   static async load(path: string, hiddenSize: number, options: OnnxEncoderOptions = {}): Promise<OnnxEncoder> {
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [options.device ?? "cpu"],
-      graphOptimizationLevel: "all",
-      // Errors only: on WebGPU onnxruntime warns at every load that shape ops stay on the CPU, by design.
-      logSeverityLevel: 3,
-    };
-    if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(path, sessionOptions);
-    } catch (e) {
-      throw new BertuneError(
-        `cannot load the ONNX encoder ${path}: ${(e as Error).message.split("\n")[0]}`,
-        "the file is missing or corrupt: download the model again",
-      );
-    }
-    for (const name of ["input_ids", "attention_mask"]) {
-      if (!session.inputNames.includes(name)) {
-        throw new BertuneError(`the ONNX encoder ${path} has no "${name}" input`, "it is not a BERT-style encoder export");
-      }
-    }
-    return new OnnxEncoder(session, hiddenSize, path);
+    return new OnnxEncoder(await openBertSession(path, options), hiddenSize, path);
   }
 
   get outputNames(): readonly string[] {
@@ -106,11 +125,7 @@ export class OnnxEncoder {
 
   /** One pooled vector per example, row-major [B × hiddenSize]. */
   async encode(batch: EncodedBatch, pooling: Pooling): Promise<Float32Array> {
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: int64Tensor(batch.inputIds),
-      attention_mask: int64Tensor(batch.attentionMask),
-    };
-    if (this.session.inputNames.includes("token_type_ids")) feeds.token_type_ids = int64Tensor(batch.tokenTypeIds);
+    const feeds = bertFeeds(this.session, batch);
     this.checkPooling(pooling);
     if (pooling === "pooler") {
       const out = await this.session.run(feeds, ["pooler_output"]);

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import("./commands/evaluate.js")).evaluateCommand(),
   predict: async () => (await import("./commands/predict.js")).predictCommand(),
   encode: async () => (await import("./commands/encode.js")).encodeCommand(),
+  export: async () => (await import("./commands/export.js")).exportCommand(),
   report: async () => (await import("./commands/report.js")).reportCommand(),
   push: async () => (await import("./commands/push.js")).pushCommand(),
   download: async () => (await import("./commands/download.js")).downloadCommand(),

@@ -1,5 +1,5 @@
 import type { OnnxEncoder, Pooling } from "../bert/onnx-encoder.js";
-import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { EncodedBatch, Tokenizer } from "../tokenizer/tokenizer.js";
 
 export interface TextInput {
   text: string;
@@ -15,26 +15,32 @@ export interface ExtractOptions {
 }
 
 /**
- * Run the frozen encoder over every example once. Examples are batched in order of length so
- * each batch pads only to its own longest sequence; the rows come back in the input order.
+ * Run `perBatch` over tokenized inputs in batches ordered by length, so each batch pads only to
+ * its own longest sequence; its `width` values per example come back in the input order.
  */
-export async function extractFeatures(
-  encoder: OnnxEncoder,
+export async function mapSortedBatches(
   tokenizer: Tokenizer,
   inputs: readonly TextInput[],
-  options: ExtractOptions,
+  width: number,
+  o: { maxLength: number; batchSize?: number; onBatch?: (examples: number, tokens: number) => void },
+  perBatch: (batch: EncodedBatch) => Promise<Float32Array>,
 ): Promise<Float32Array> {
-  const h = encoder.hiddenSize;
-  const batchSize = options.batchSize ?? 32;
-  const encoded = inputs.map((x) => tokenizer.encodeOne(x.text, x.textPair, options.maxLength));
+  const batchSize = o.batchSize ?? 32;
+  const encoded = inputs.map((x) => tokenizer.encodeOne(x.text, x.textPair, o.maxLength));
   const order = inputs.map((_, i) => i).sort((a, b) => encoded[a].ids.length - encoded[b].ids.length || a - b);
-  const out = new Float32Array(inputs.length * h);
+  const out = new Float32Array(inputs.length * width);
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);
     const batch = tokenizer.padBatch(idx.map((i) => encoded[i]));
-    const pooled = await encoder.encode(batch, options.pooling);
-    idx.forEach((row, k) => out.set(pooled.subarray(k * h, (k + 1) * h), row * h));
-    options.onBatch?.(idx.length, idx.length * batch.seqLen);
+    const rows = await perBatch(batch);
+    idx.forEach((row, k) => out.set(rows.subarray(k * width, (k + 1) * width), row * width));
+    o.onBatch?.(idx.length, idx.length * batch.seqLen);
   }
   return out;
+}
+
+/** Run the frozen encoder over every example once: one pooled vector per example, in input order. */
+export function extractFeatures(encoder: OnnxEncoder, tokenizer: Tokenizer, inputs: readonly TextInput[], options: ExtractOptions): Promise<Float32Array> {
+  encoder.checkPooling(options.pooling);
+  return mapSortedBatches(tokenizer, inputs, encoder.hiddenSize, options, (batch) => encoder.encode(batch, options.pooling));
 }

@@ -9,6 +9,9 @@ export const RUN_FILES = {
   evalReport: "eval_report.json",
 } as const;
 
+/** `bertune export`'s graphs, where transformers.js looks for them. */
+export const ONNX_EXPORT = { model: "onnx/model.onnx", quantized: "onnx/model_quantized.onnx" } as const;
+
 /** What bertune adds to config.json so a run can be reloaded: the base encoder and how its output was pooled. */
 export interface RunConfig {
   architectures: string[];

@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadDatasetOptions, LoadedDataset } from "../data/types.js";
 import { argsToJson, type TrainingArgs } from "../train/args.js";
 import type { TrainResult } from "../train/trainer.js";
 import { writeSafetensors } from "../formats/safetensors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
-import { RUN_FILES, type RunConfig } from "./files.js";
+import { ONNX_EXPORT, RUN_FILES, type RunConfig } from "./files.js";
 import { evalResultsJson } from "./eval-json.js";
 import { writeRunManifest } from "./manifest.js";
 
@@ -80,6 +80,8 @@ export async function saveRun(
       if (from) writeFileAtomic(join(dir, f), readFileSync(from));
     }
   }
+  // An ONNX export of earlier weights in this folder would no longer match them.
+  for (const f of Object.values(ONNX_EXPORT)) rmSync(join(dir, f), { force: true });
   writeSafetensors(join(dir, RUN_FILES.weights), await result.tensors(), { format: "pt" });
   writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args));
   writeRunManifest(dir);

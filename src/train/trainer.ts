@@ -78,6 +78,14 @@ export class Trainer {
       this.strategyReason = choice.reason;
     }
     this.args = resolveArgs(args);
+    if (!this.args.freezeBackbone && this.args.pooling !== "pooler") {
+      // A full run is saved as BertForSequenceClassification, and every loader of that (transformers,
+      // transformers.js) applies the tanh pooler: a run trained on another pooling would predict differently there.
+      throw new BertuneError(
+        `--pooling ${this.args.pooling} works only with --freeze-backbone: a fully fine-tuned run is a BertForSequenceClassification, which always pools with the tanh pooler`,
+        "drop --pooling (the default, pooler) for full fine-tuning, or add --freeze-backbone",
+      );
+    }
     this.progress = o.progress ?? silentProgress;
     this.log = o.log ?? (() => {});
     if (this.strategyReason) this.log(`--strategy auto: ${this.strategyReason}`);

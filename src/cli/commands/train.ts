@@ -3,7 +3,9 @@ import { Command } from "commander";
 import { POOLINGS, type Pooling } from "../../bert/onnx-encoder.js";
 import { loadDataset } from "../../data/dataset.js";
 import { FeatureCache } from "../../features/cache.js";
+import { exportRun } from "../../run/export.js";
 import { saveRun } from "../../run/save.js";
+import { logExport } from "./export.js";
 import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS, type EvalStrategy } from "../../train/args.js";
 import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
 import { Trainer } from "../../train/trainer.js";
@@ -15,6 +17,7 @@ import { BertuneError } from "../../errors.js";
 
 interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   model: string;
+  exportOnnx?: boolean;
   dataset: string;
   output?: string;
   freezeBackbone: boolean;
@@ -100,6 +103,7 @@ export function trainCommand(): Command {
     .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
     .option("--no-cache", "always run the encoder; do not read or write cached features")
+    .option("--export-onnx", "at the end, also write onnx/model.onnx and the int8 onnx/model_quantized.onnx for transformers.js (as `bertune export --quantize`)", false)
     .option("--json", "print the final summary as JSON", false);
   addDatasetOptions(cmd);
   addModelOptions(cmd);
@@ -185,6 +189,8 @@ Examples:
       } finally {
         result.dispose();
       }
+      const exported = o.exportOnnx ? await exportRun(output, { quantize: true, revision: o.revision, offline: o.offline || undefined, log }) : undefined;
+      if (exported) logExport(exported, log);
       for (const line of [...fileLines("model file", result.base.files), ...epochDetails(result.state.log_history)]) verbose(line);
       const elapsed = (performance.now() - started) / 1000;
       const r = result.evalReport;
@@ -212,6 +218,7 @@ Examples:
             eval_accuracy: r.accuracy,
             eval_macro_f1: r.macroF1,
             best_eval_accuracy: result.state.best_metric,
+            onnx: exported?.files.map((f) => f.path) ?? null,
           }) + "\n",
         );
         return;
