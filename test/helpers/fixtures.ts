@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root and the read-only fixtures beside it (../shared). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const SHARED = resolve(ROOT, "../shared");
+// BERTUNE_TEST_SHARED: for a copy of the tree elsewhere (Stryker's sandbox sets it).
+export const SHARED = process.env.BERTUNE_TEST_SHARED ?? resolve(ROOT, "../shared");
 export const TINY_MODEL = join(SHARED, "models/bert-random-tiny");
 export const DATASETS = join(SHARED, "datasets");
 

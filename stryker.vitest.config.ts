@@ -1,0 +1,21 @@
+import { defineConfig } from "vitest/config";
+
+// The in-process tests of the modules Stryker mutates (npm run mutate). The CLI tests run dist/ in
+// child processes, so they never see a mutant and are left out.
+export default defineConfig({
+  test: {
+    include: [
+      "test/reference-math.test.ts",
+      "test/mutation-guards.test.ts",
+      "test/full-trainer.test.ts",
+      "test/tfjs-bert.test.ts",
+      "test/head-trainer.test.ts",
+      "test/metrics.test.ts",
+      "test/data.columns-labels.test.ts",
+      "test/library.test.ts",
+    ],
+    pool: "forks",
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
