@@ -178,6 +178,33 @@ describe("pushRun", () => {
     expect(body).toContain('AutoTokenizer.from_pretrained("alice/bert-sst2-full")');
   });
 
+  it("an exported run goes up with onnx/ (through LFS) and a transformers.js snippet; a stale export stays home", async () => {
+    const dir = copyRun();
+    const e = await runCli(["export", dir, "--quantize", "-q"], { HF_ENDPOINT: modelHub.url, HF_HOME: join(work, "hf") });
+    expect(e.code).toBe(0);
+    const s = await hub();
+    await push(s, { dir, repo: "alice/bert-sst2-onnx" });
+    const c = s.commits[0];
+    for (const f of ["onnx/model.onnx", "onnx/model_quantized.onnx", "tokenizer.json", "tokenizer_config.json"]) {
+      expect(c.files[f]?.equals(readFileSync(join(dir, f))), f).toBe(true);
+    }
+    expect(c.lfs.sort()).toEqual(["model.safetensors", "onnx/model.onnx", "onnx/model_quantized.onnx"]);
+    const { meta, body } = parseFrontMatter(c.files["README.md"].toString());
+    expect(meta).toMatchObject({ library_name: "transformers.js", pipeline_tag: "text-classification" });
+    expect(meta.tags).toEqual(expect.arrayContaining(["onnx", "transformers.js"]));
+    expect(body).toContain('import { pipeline } from "@huggingface/transformers";');
+    expect(body).toContain('await pipeline("text-classification", "alice/bert-sst2-onnx", { dtype: "q8" })');
+
+    // A graph the manifest does not record (left from other weights) is not published.
+    const stale = copyRun();
+    mkdirSync(join(stale, "onnx"));
+    writeFileSync(join(stale, "onnx", "model.onnx"), "not this run's graph");
+    const s2 = await hub();
+    await push(s2, { dir: stale, repo: "alice/bert-sst2-stale" });
+    expect(Object.keys(s2.commits[0].files).filter((f) => f.startsWith("onnx/"))).toEqual([]);
+    expect(parseFrontMatter(s2.commits[0].files["README.md"].toString()).body).not.toContain("transformers.js");
+  });
+
   it("refuses a run never evaluated, or changed since training, or without a manifest, unless forced", async () => {
     const s = await hub();
     const noEval = copyRun();

@@ -52,6 +52,29 @@ function labels(config: Record<string, unknown>): string[] {
     .map(([, v]) => String(v));
 }
 
+/** Whether the upload carries the run's ONNX export (bertune export). */
+function hasOnnx(input: CardInput): boolean {
+  return input.files.includes("onnx/model.onnx");
+}
+
+/** The transformers.js snippet, in Node or a browser, for a run pushed with its ONNX export. */
+function transformersJs(input: CardInput): string[] {
+  const quantized = input.files.includes("onnx/model_quantized.onnx");
+  return [
+    "With transformers.js, in Node or in the browser (the graph in `onnx/` holds the encoder, the pooling and the head):",
+    "",
+    "```js",
+    'import { pipeline } from "@huggingface/transformers";',
+    "",
+    quantized
+      ? `const classifier = await pipeline("text-classification", ${py(input.repo)}, { dtype: "q8" }); // or "fp32" for onnx/model.onnx`
+      : `const classifier = await pipeline("text-classification", ${py(input.repo)}, { dtype: "fp32" });`,
+    'console.log(await classifier("a gripping, beautifully acted film"));',
+    "```",
+    "",
+  ];
+}
+
 function metadata(input: CardInput, full: boolean, base: string | undefined): { [key: string]: YamlValue } {
   const meta: { [key: string]: YamlValue } = {};
   if (base) {
@@ -59,9 +82,11 @@ function metadata(input: CardInput, full: boolean, base: string | undefined): { 
     // A head alone needs the base model's weights, as an adapter does; a full run is a fine-tune.
     meta.base_model_relation = full ? "finetune" : "adapter";
   }
-  meta.library_name = full ? "transformers" : "bertune";
+  const onnx = hasOnnx(input);
+  // A frozen run's export is a complete model, for transformers.js; its safetensors alone is only a head.
+  meta.library_name = full ? "transformers" : onnx ? "transformers.js" : "bertune";
   meta.pipeline_tag = "text-classification";
-  meta.tags = ["bertune", "text-classification", full ? "full-fine-tuning" : "frozen-backbone"];
+  meta.tags = ["bertune", "text-classification", full ? "full-fine-tuning" : "frozen-backbone", ...(onnx ? ["onnx", "transformers.js"] : [])];
   if (input.dataset?.hubRepo) meta.datasets = [input.dataset.hubRepo];
   meta.metrics = ["accuracy", "f1"];
   const acc = num(input.evalResults?.eval_accuracy);
@@ -259,6 +284,7 @@ export function buildModelCard(input: CardInput): string {
   body.push("### Training results", "", ...resultsTable(input.trainerState?.log_history), "");
 
   body.push("## How to use", "", "With bertune:", "", "```bash", `bertune download ${input.repo} --local-dir ${name}`, `bertune predict ${name} "a gripping, beautifully acted film"`, "```", "");
+  if (hasOnnx(input)) body.push(...transformersJs(input));
   body.push("With Python `transformers`:", "");
   if (full) {
     // The tokenizer ships with a full run; without it, the base model's is the one training used.

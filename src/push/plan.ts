@@ -9,7 +9,7 @@ import { buildModelCard, type CardInput } from "../card/card.js";
 import { parseHubSpec } from "../data/hub-dataset.js";
 import { findBuiltin } from "../data/registry.js";
 import { BertuneError } from "../errors.js";
-import { RUN_FILES } from "../run/files.js";
+import { ONNX_EXPORT, RUN_FILES } from "../run/files.js";
 import { runDir } from "../run/load.js";
 import { changedSinceTraining, readRunManifest, RUN_MANIFEST } from "../run/manifest.js";
 
@@ -113,7 +113,9 @@ export function preparePush(dir: string, options: { repo: string; force?: boolea
     }
   }
 
-  const files = [RUN_FILES.weights, RUN_FILES.config, ...OPTIONAL_RUN_FILES]
+  // The ONNX export goes up only when the manifest records it, i.e. it was written for these weights.
+  const exported = Object.values(ONNX_EXPORT).filter((f) => manifest?.files[f]);
+  const files = [RUN_FILES.weights, RUN_FILES.config, ...OPTIONAL_RUN_FILES, ...exported]
     .filter((f) => existsSync(join(abs, f)))
     .map((f) => ({ path: f, local: join(abs, f) }));
   const json = (f: string) => (existsSync(join(abs, f)) ? readJson(join(abs, f)) : undefined);
