@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: throughput of full fine-tuning (bert-random-tiny on SST-2, and the bert-mini
  * and bert-base shapes at 32 × 128 tokens) on every tensorflow.js backend that starts here,
- * frozen feature extraction, and the head on cached features — each figure beside a baseline
+ * frozen feature extraction (bertune's own graph, also against the model's own ONNX export),
+ * predict on a full run (its ONNX export against tensorflow.js), and the head on cached features — each figure beside a baseline
  * measured in the same run (PyTorch on the same threads when python3 has torch; else the
  * pure-JS cpu backend), with peak memory and a tensor-count check for leaks.
  *
@@ -11,13 +12,22 @@
  * BERTUNE_PYTHON names the Python with torch (default /usr/bin/python3, else python3).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BertConfig } from "../bert/config.js";
 import type { LoadedDataset } from "../data/types.js";
-import { extractFeatures } from "../features/extract.js";
+import { OnnxSequenceClassifier } from "../bert/onnx-classifier.js";
+import { OnnxEncoder } from "../bert/onnx-encoder.js";
+import { BertClassifier, classifierLogits } from "../bert/sequence-classifier.js";
+import { TfBertModel } from "../bert/tfjs-bert.js";
+import { readBertWeights } from "../bert/weights.js";
+import { extractFeatures, mapSortedBatches } from "../features/extract.js";
+import { readSafetensors } from "../formats/safetensors.js";
+import { ClassificationHead } from "../heads/classification-head.js";
+import { LinearHead } from "../heads/linear-head.js";
+import { writeBertOnnx } from "../onnx/bert-graph.js";
 import { loadFullModelSource, loadModel, type FullModelSource } from "../model.js";
 import { resolveArgs } from "../train/args.js";
 import { tf, useBackend, webgpuAdapterInfo, type Device } from "../backend/tfjs.js";
@@ -173,7 +183,45 @@ async function main() {
     const base = label.startsWith("32") ? torchBaseline(tinyConfigShape(tiny), "infer", 32, 128, 30) : undefined;
     rows.push({ what: `frozen features bert-random-tiny (onnx), ${label}`, backend: `onnxruntime cpu, ${threads} threads`, seqPerS, baseline: base && { name: base.impl, seqPerS: base.seqPerS } });
   }
+  // The same extraction on the model's own ONNX export (optimum's, shipped with the fixture): what bertune's graph replaced.
+  const exportEncoder = await OnnxEncoder.load(join(TINY, "onnx/model.onnx"), onnx.config.hidden_size, { threads });
+  const ownVsExport: Record<string, number> = {};
+  for (const [name, encoder] of [["export", exportEncoder], ["bertune", onnx.encoder]] as const) {
+    const texts = fullLengthTexts(512, 128);
+    await extractFeatures(encoder, onnx.tokenizer, texts.slice(0, 64), { maxLength: 128, pooling: "pooler" });
+    const t0 = performance.now();
+    await extractFeatures(encoder, onnx.tokenizer, texts, { maxLength: 128, pooling: "pooler" });
+    ownVsExport[name] = texts.length / ((performance.now() - t0) / 1000);
+  }
+  rows.push({ what: "frozen features bert-random-tiny, 32 x 128: bertune's graph vs the model's own ONNX export", backend: `onnxruntime cpu, ${threads} threads`, seqPerS: ownVsExport.bertune, baseline: { name: "optimum's export (fixture)", seqPerS: ownVsExport.export } });
+  await exportEncoder.close();
   await onnx.close();
+
+  // predict on a full run: its exported graph on onnxruntime against the tensorflow.js model (wasm), same weights.
+  if (backends.includes("wasm")) {
+    await useBackend("wasm");
+    process.stderr.write("predict: tfjs vs onnx...\n");
+    const texts = sst2(2048);
+    const head = LinearHead.init(tiny.config.hidden_size, 2, { seed: 1, dropout: 0, initializerRange: 0.02 });
+    const bert = TfBertModel.fromSafetensors(readSafetensors(tiny.weights), tiny.config);
+    const model = new BertClassifier(bert, new ClassificationHead(head));
+    const encoded = texts.map((t) => tiny.tokenizer.encodeOne(t.text, undefined, 128));
+    await classifierLogits(model, encoded.slice(0, 64), tiny.tokenizer.padTokenId, 32);
+    let t0 = performance.now();
+    await classifierLogits(model, encoded, tiny.tokenizer.padTokenId, 32);
+    const tfjsRate = texts.length / ((performance.now() - t0) / 1000);
+    model.dispose();
+    const graph = join(mkdtempSync(join(tmpdir(), "bertune-bench-")), "model.onnx");
+    writeFileSync(graph, writeBertOnnx(tiny.config, readBertWeights(readSafetensors(tiny.weights), tiny.config), { head: { pooling: "pooler", weight: head.weight, bias: head.bias, numLabels: 2 } }));
+    const exported = await OnnxSequenceClassifier.load(graph, 2, { threads });
+    const run = (xs: typeof texts) => mapSortedBatches(tiny.tokenizer, xs, 2, { maxLength: 128 }, (b) => exported.logits(b));
+    await run(texts.slice(0, 64));
+    t0 = performance.now();
+    await run(texts);
+    const onnxRate = texts.length / ((performance.now() - t0) / 1000);
+    await exported.close();
+    rows.push({ what: "predict, full run of bert-random-tiny, SST-2 sentences, batch 32", backend: `onnxruntime cpu (bertune export), ${threads} threads`, seqPerS: onnxRate, baseline: { name: "tfjs wasm (same weights)", seqPerS: tfjsRate } });
+  }
 
   // The head on cached features: one epoch of trainHead on 20,000 × 768 features, evaluated at
   // the epoch's end on 872 rows (SST-2's validation size), as a frozen run does. Plain arrays: no backend.
