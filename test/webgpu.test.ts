@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadFullModelSource } from "../src/model.js";
+import { featureGraph } from "../src/onnx/feature-graph.js";
 import { resolveArgs } from "../src/train/args.js";
 import { tf, useBackend } from "../src/backend/tfjs.js";
 import { trainFull } from "../src/train/full-trainer.js";
@@ -15,12 +16,17 @@ import { sst2Subset, tempDir, TINY_MODEL } from "./helpers/fixtures.js";
 // checked against PyTorch on both backends in tfjs-bert.test.ts.
 const hasWebgpu = (await testBackends()).includes("webgpu");
 
-describe.skipIf(!hasWebgpu)("the frozen path's ONNX encoder on onnxruntime's WebGPU provider", () => {
-  it("matches PyTorch's pooled outputs within 1e-5, as on the CPU provider", async () => {
+describe.skipIf(!hasWebgpu)("the frozen path's ONNX encoder on onnxruntime's WebGPU provider", async () => {
+  const source = await loadFullModelSource(TINY_MODEL);
+  it.each([
+    ["bertune's own graph", "own"],
+    ["the fixture's optimum export", "export"],
+  ])("%s matches PyTorch's pooled outputs within 1e-5, as on the CPU provider", async (_, which) => {
     const { OnnxEncoder } = await import("../src/bert/onnx-encoder.js");
     const ref = JSON.parse(readFileSync(join(TINY_MODEL, "reference.json"), "utf8"));
     const batch = { inputIds: ref.encoder.input_ids, tokenTypeIds: ref.encoder.token_type_ids, attentionMask: ref.encoder.attention_mask };
-    const encoder = await OnnxEncoder.load(join(TINY_MODEL, "onnx/model.onnx"), 32, { device: "webgpu" });
+    const path = which === "export" ? join(TINY_MODEL, "onnx/model.onnx") : (await featureGraph(source.config, source.weights, { cacheDir: tempDir() })).path;
+    const encoder = await OnnxEncoder.load(path, 32, { device: "webgpu" });
     try {
       for (const [pooling, key] of [["pooler", "pooler_output"], ["cls", "cls_hidden"], ["mean", "mean_pooled"]] as const) {
         const got = await encoder.encode(batch, pooling);
