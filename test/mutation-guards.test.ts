@@ -8,7 +8,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, st
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TfBertModel } from "../src/bert/tfjs-bert.js";
-import { bertParameterShapes, isNoDecay } from "../src/bert/weights.js";
+import { bertParameterShapes, isNoDecay, parameterGroup, readBertWeights } from "../src/bert/weights.js";
+import { parseSafetensors, readSafetensors, serializeSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { useBackend } from "../src/backend/tfjs.js";
 import { encodeLabels } from "../src/data/labels.js";
 import { resolveArgs } from "../src/train/args.js";
@@ -17,7 +18,7 @@ import { trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";
 import { FeatureCache, Trainer, loadDataset, loadModel } from "../src/index.js";
 import { TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
-import { refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
+import { REF_MINI, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
 
 beforeAll(async () => {
   await useBackend("wasm");
@@ -56,6 +57,38 @@ describe("the Trainer's weight-decay groups", () => {
     );
     expect(isNoDecay("classifier.bias")).toBe(true);
     expect(isNoDecay("classifier.weight")).toBe(false);
+  });
+});
+
+describe("BERT weight names", () => {
+  it("parameterGroup: embeddings, pooler, any layer index (also two-digit); a prefixed or foreign name is an error", () => {
+    expect(parameterGroup("embeddings.LayerNorm.bias")).toBe("embeddings");
+    expect(parameterGroup("pooler.dense.weight")).toBe("pooler");
+    expect(parameterGroup("encoder.layer.0.output.dense.weight")).toBe(0);
+    expect(parameterGroup("encoder.layer.11.attention.self.query.bias")).toBe(11);
+    expect(() => parameterGroup("bert.encoder.layer.1.output.dense.weight")).toThrow(/not a BertModel parameter/);
+    expect(() => parameterGroup("classifier.weight")).toThrow(/not a BertModel parameter/);
+  });
+
+  it("readBertWeights takes 'bert.'-prefixed names and old LayerNorm gamma/beta names, and ignores other tensors", () => {
+    const file = readSafetensors(join(REF_MINI, "model.safetensors"));
+    const renamed: Record<string, { dtype: "F32"; shape: number[]; data: Float32Array }> = {};
+    for (const [name, info] of file.tensors) {
+      const old = name.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta");
+      renamed[`bert.${old}`] = { dtype: "F32", shape: info.shape, data: tensorToFloat32(file, name) };
+    }
+    renamed["cls.predictions.bias"] = { dtype: "F32", shape: [2], data: new Float32Array(2) };
+    const values = readBertWeights(parseSafetensors(serializeSafetensors(renamed)), refMiniConfig);
+    expect([...values.keys()].sort()).toEqual([...file.tensors.keys()].sort());
+    for (const name of file.tensors.keys()) expect(Array.from(values.get(name)!), name).toEqual(Array.from(tensorToFloat32(file, name)));
+    delete renamed["bert.pooler.dense.weight"];
+    const missing = parseSafetensors(serializeSafetensors(renamed), "x/model.safetensors");
+    expect(() => readBertWeights(missing, refMiniConfig)).toThrow('x/model.safetensors has no tensor "pooler.dense.weight" (nor "bert.pooler.dense.weight")');
+    try {
+      readBertWeights(missing, refMiniConfig);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toBe("the weights do not belong to a BERT model with this config.json");
+    }
   });
 });
 
