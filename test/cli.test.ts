@@ -121,6 +121,9 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
     [["train", "--model", TINY_MODEL, "--dataset", "/no/such/file.csv", "--freeze-backbone"], /file\.csv/],
     [["train", "--model", TINY_MODEL, "--dataset", "sst2", "--freeze-backbone", "--text-column", "body"], /no column "body"/],
     [["evaluate", "/no/such/run"], /no run folder/],
+    // A full run is a BertForSequenceClassification, which every loader pools with the tanh pooler.
+    [["train", "--model", TINY_MODEL, "--dataset", "sst2", "--pooling", "mean"], /^error: --pooling mean works only with --freeze-backbone/m],
+    [["train", "--model", TINY_MODEL, "--dataset", "sst2", "--pooling", "cls", "--unfreeze-top", "1"], /^error: --pooling cls works only with --freeze-backbone/m],
   ])("fails with one plain line and exit code 2: %s", async (args, message) => {
     const r = await runCli(args as string[], env);
     expect(r.code).toBe(2);
