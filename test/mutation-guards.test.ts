@@ -10,7 +10,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TfBertModel } from "../src/bert/tfjs-bert.js";
 import { bertParameterShapes, isNoDecay, parameterGroup, readBertWeights } from "../src/bert/weights.js";
 import { parseSafetensors, readSafetensors, serializeSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
-import { useBackend } from "../src/backend/tfjs.js";
+import { tf, useBackend } from "../src/backend/tfjs.js";
+import { AdamW } from "../src/train/adamw.js";
 import { encodeLabels } from "../src/data/labels.js";
 import { resolveArgs } from "../src/train/args.js";
 import { listCheckpoints, rotateCheckpoints } from "../src/train/checkpoint.js";
@@ -57,6 +58,23 @@ describe("the Trainer's weight-decay groups", () => {
     );
     expect(isNoDecay("classifier.bias")).toBe(true);
     expect(isNoDecay("classifier.weight")).toBe(false);
+  });
+});
+
+describe("AdamW state", () => {
+  it("creates moments on a parameter's first gradient and frees every one of them on dispose", () => {
+    const p = tf.variable(tf.tensor([1, 2, 3]), true, "guards/p");
+    const q = tf.variable(tf.tensor([4, 5]), true, "guards/q");
+    const base = tf.memory().numTensors;
+    const opt = new AdamW([{ params: [p, q], weightDecay: 0.1 }]);
+    const g = { "guards/p": tf.tensor([0.1, -0.2, 0.3]) };
+    opt.step(g, 1e-2);
+    expect(opt.statefulParams).toBe(1); // q had no gradient: no state
+    expect(tf.memory().numTensors).toBe(base + 1 + 2); // the gradient, m and v of p
+    opt.dispose();
+    expect(opt.statefulParams).toBe(0);
+    expect(tf.memory().numTensors).toBe(base + 1);
+    tf.dispose([g["guards/p"], p, q]);
   });
 });
 

@@ -5,7 +5,6 @@ import { readBertConfig } from "../src/bert/config.js";
 import { readSafetensors } from "../src/formats/safetensors.js";
 import { batchTensors, BertClassifier } from "../src/bert/sequence-classifier.js";
 import { poolTensor, TfBertModel } from "../src/bert/tfjs-bert.js";
-import { isNoDecay } from "../src/bert/weights.js";
 import { AdamW, clipByGlobalNorm } from "../src/train/adamw.js";
 import { tf, useBackend } from "../src/backend/tfjs.js";
 import { ClassificationHead, crossEntropy } from "../src/heads/classification-head.js";
@@ -67,6 +66,8 @@ describe.each(BACKENDS)("BertModel in tensorflow.js with weights converted from 
 
     const o = step.optimizer;
     const named = [...vars.entries()];
+    // The Trainer's groups written out here (not bertune's isNoDecay): LayerNorm modules' weights and every bias.
+    const isNoDecay = (n: string) => n.endsWith(".bias") || /\.LayerNorm\.weight$/.test(n);
     const opt = new AdamW(
       [
         { params: named.filter(([n]) => !isNoDecay(n)).map(([, v]) => v), weightDecay: o.weight_decay },
