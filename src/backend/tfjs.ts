@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { existsSync, readdirSync } from "node:fs";
 import { BertuneError } from "../errors.js";
+import { WEBGPU_HINT, webgpuUnavailableReason } from "./vulkan.js";
 
 /** The tensorflow.js backends bertune can run on; "auto" picks the best that works here. */
 export type Device = "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
@@ -42,6 +43,11 @@ interface AdapterInfo {
 
 /** WebGPU through Dawn (the `webgpu` npm package): the GPU path that installs from npm alone. */
 async function registerWebgpu(): Promise<boolean> {
+  const unavailable = webgpuUnavailableReason();
+  if (unavailable) {
+    failures.set("webgpu", `${unavailable} (${WEBGPU_HINT})`);
+    return false;
+  }
   try {
     const { create, globals } = (await import("webgpu")) as { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
     Object.assign(globalThis, globals);

@@ -61,6 +61,12 @@ export function parseBertConfig(text: string, source: string): BertConfig {
     throw new BertuneError(`config.json at ${source} is not a JSON object`, "download the model again");
   }
   const config = { model_type: "bert", ...DEFAULTS, ...(raw as Record<string, unknown>) } as BertConfig;
+  if (config.model_type !== "bert") {
+    throw new BertuneError(
+      `config.json at ${source}: model_type "${String(config.model_type)}" is not BERT`,
+      'bertune fine-tunes BERT encoders (model_type "bert", e.g. bert-base-uncased); other families (DistilBERT, RoBERTa, ...) name and shape their weights differently',
+    );
+  }
   for (const key of POSITIVE_INTS) {
     const v = config[key];
     if (!Number.isSafeInteger(v) || v <= 0) {

@@ -1,5 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { BertuneError } from "../errors.js";
+import { WEBGPU_HINT, webgpuUnavailableReason } from "../backend/vulkan.js";
 import type { EncodedBatch } from "../tokenizer/tokenizer.js";
 
 /** How the encoder's output becomes one vector per example (the head's input). */
@@ -59,10 +60,16 @@ export async function openBertSession(path: string, options: OnnxEncoderOptions 
     logSeverityLevel: 3,
   };
   if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
+  const unavailable = options.device === "webgpu" ? webgpuUnavailableReason() : undefined;
+  if (unavailable) throw new BertuneError(`--device webgpu: ${unavailable}`, WEBGPU_HINT);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(path, sessionOptions);
   } catch (e) {
+    const message = (e as Error).message;
+    if (options.device === "webgpu" && /WebGPU|adapter/i.test(message)) {
+      throw new BertuneError(`--device webgpu: onnxruntime found no WebGPU adapter (${message.split(/\.\s|\n/).at(-1)?.trim() || "no GPU"})`, WEBGPU_HINT);
+    }
     throw new BertuneError(
       `cannot load the ONNX graph ${path}: ${(e as Error).message.split("\n")[0]}`,
       "the file is missing or corrupt: download the model (or export the run) again",
@@ -125,14 +132,19 @@ export class OnnxEncoder {
 
   /** One pooled vector per example, row-major [B × hiddenSize]. */
   async encode(batch: EncodedBatch, pooling: Pooling): Promise<Float32Array> {
-    const feeds = bertFeeds(this.session, batch);
     this.checkPooling(pooling);
-    if (pooling === "pooler") {
-      const out = await this.session.run(feeds, ["pooler_output"]);
-      return new Float32Array(out.pooler_output.data as Float32Array);
+    const name = NEEDED_OUTPUT[pooling];
+    const out = (await this.session.run(bertFeeds(this.session, batch), [name]))[name];
+    // config.json's hidden_size must be the graph's width, or every row would be misaligned.
+    const width = out.dims[out.dims.length - 1];
+    if (width !== this.hiddenSize) {
+      throw new BertuneError(
+        `the ONNX graph ${this.path} gives ${name} of width ${width}, but config.json says hidden_size ${this.hiddenSize}`,
+        "the config does not belong to this model: download the model again, or fix config.json",
+      );
     }
-    const out = await this.session.run(feeds, ["last_hidden_state"]);
-    return poolHidden(out.last_hidden_state.data as Float32Array, batch.attentionMask, this.hiddenSize, pooling);
+    const data = out.data as Float32Array;
+    return pooling === "pooler" ? new Float32Array(data) : poolHidden(data, batch.attentionMask, this.hiddenSize, pooling);
   }
 
   async close(): Promise<void> {

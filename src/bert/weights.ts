@@ -62,6 +62,15 @@ export function readBertWeights(file: SafetensorsFile, config: BertConfig): Map<
     const bare = legacyName(stored.startsWith("bert.") ? stored.slice(5) : stored);
     names.set(bare, stored);
   }
+  // More layers in the file than config.json says would be silently dropped: the pair does not belong together.
+  const layers = [...names.keys()].map((n) => /^encoder\.layer\.(\d+)\./.exec(n)?.[1]).filter((l) => l !== undefined).map(Number);
+  const storedLayers = layers.length ? Math.max(...layers) + 1 : 0;
+  if (storedLayers > config.num_hidden_layers) {
+    throw new BertuneError(
+      `${file.source ?? "model.safetensors"} holds ${storedLayers} encoder layers, but config.json says num_hidden_layers ${config.num_hidden_layers}`,
+      "the weights do not belong to a BERT model with this config.json",
+    );
+  }
   const values = new Map<string, Float32Array>();
   for (const [name, shape] of bertParameterShapes(config)) {
     const stored = names.get(name);
