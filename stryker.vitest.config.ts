@@ -7,6 +7,7 @@ export default defineConfig({
     include: [
       "test/reference-math.test.ts",
       "test/mutation-guards.test.ts",
+      "test/checkpoint.test.ts",
       "test/full-trainer.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
