@@ -4,6 +4,9 @@ import { curvesFromLogHistory, epochSummaries } from "../report/history.js";
 import { Progress } from "./progress.js";
 import { DEVICES, type Device } from "../backend/tfjs.js";
 import type { ProgressFactory } from "../util/progress.js";
+import { colors } from "./output.js";
+
+export { colorEnabled, colors, styleUsageError, type Colors } from "./output.js";
 
 /** Options shared by every command that loads a model. */
 export interface ModelCliOptions {
@@ -15,25 +18,86 @@ export interface ModelCliOptions {
   verbose?: boolean;
 }
 
-export function intArg(name: string) {
+/**
+ * A bad option value. Commander prints it as one line, `error: option '--epochs <n>' argument '0' is
+ * invalid. <message>`, followed here by a `hint: ...` line, and the CLI exits with code 2 (no stack).
+ * Every check runs while the arguments are parsed, before anything loads.
+ */
+export function invalidArg(message: string, hint: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${message}\nhint: ${hint}`);
+}
+
+/** "e.g. --epochs 3" for hints, when an example value is known. */
+const example = (name: string, eg: string | number | undefined, fallback: string) => (eg === undefined ? fallback : `for example ${name} ${eg}`);
+
+/** A whole number, at least `min` when given (a safe integer: no 1e300). */
+export function intArg(name: string, o: { min?: number; example?: number; hint?: string } = {}) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    const n = value.trim() === "" ? NaN : Number(value);
+    const bound = o.min === undefined ? "" : o.min === 0 ? " (0 or more)" : ` of ${o.min} or more`;
+    const hint = o.hint ?? example(name, o.example, `give a whole number${bound}`);
+    if (!Number.isSafeInteger(n)) throw invalidArg(`${name} must be a whole number${bound}.`, hint);
+    if (o.min !== undefined && n < o.min) throw invalidArg(`${name} must be a whole number${bound}.`, hint);
     return n;
   };
 }
 
-export function numberArg(name: string) {
+/** A whole number >= 1 (epochs, batch sizes, steps, lengths). */
+export function positiveIntArg(name: string, eg?: number, hint?: string) {
+  return intArg(name, { min: 1, example: eg, hint });
+}
+
+/** A whole number >= 0. */
+export function nonNegativeIntArg(name: string, eg?: number, hint?: string) {
+  return intArg(name, { min: 0, example: eg, hint });
+}
+
+/**
+ * A finite number, optionally within bounds: `min`/`max` inclusive unless `minExclusive`/`maxExclusive`.
+ */
+export function numberArg(
+  name: string,
+  o: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; example?: number | string; hint?: string } = {},
+) {
+  const parts: string[] = [];
+  if (o.min !== undefined) parts.push(o.minExclusive ? `> ${o.min}` : `>= ${o.min}`);
+  if (o.max !== undefined) parts.push(o.maxExclusive ? `< ${o.max}` : `<= ${o.max}`);
+  const bound = parts.length ? ` ${parts.join(" and ")}` : "";
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
+    const n = value.trim() === "" ? NaN : Number(value);
+    const hint = o.hint ?? example(name, o.example, `give a number${bound}`);
+    if (!Number.isFinite(n)) throw invalidArg(`${name} must be a number${bound}.`, hint);
+    const low = o.min !== undefined && (o.minExclusive ? !(n > o.min) : !(n >= o.min));
+    const high = o.max !== undefined && (o.maxExclusive ? !(n < o.max) : !(n <= o.max));
+    if (low || high) throw invalidArg(`${name} must be a number${bound}.`, hint);
     return n;
+  };
+}
+
+/** A number > 0 (learning rates, multipliers). */
+export function positiveNumberArg(name: string, eg?: number | string, hint?: string) {
+  return numberArg(name, { min: 0, minExclusive: true, example: eg, hint });
+}
+
+/** A number >= 0 (weight decay, gradient-norm clipping where 0 turns it off). */
+export function nonNegativeNumberArg(name: string, eg?: number | string, hint?: string) {
+  return numberArg(name, { min: 0, example: eg, hint });
+}
+
+/** One of `words` ("epoch", "no") or a whole number of steps >= 1. */
+export function stepsOrWordArg<W extends string>(name: string, words: readonly W[]) {
+  const listed = words.map((w) => `"${w}"`).join(", ");
+  return (value: string): W | number => {
+    if ((words as readonly string[]).includes(value)) return value as W;
+    const n = value.trim() === "" ? NaN : Number(value);
+    if (Number.isSafeInteger(n) && n > 0) return n;
+    throw invalidArg(`${name} must be ${listed} or a whole number of steps of 1 or more.`, `for example ${name} ${words[0]} or ${name} 500`);
   };
 }
 
 export function choiceArg<T extends string>(name: string, choices: readonly T[]) {
   return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${name} must be one of ${choices.join(", ")}.`);
+    if (!(choices as readonly string[]).includes(value)) throw invalidArg(`${name} must be one of ${choices.join(", ")}.`, `for example ${name} ${choices[0]}`);
     return value as T;
   };
 }
@@ -42,7 +106,7 @@ export function addModelOptions(cmd: Command): Command {
   return cmd
     .option("--revision <rev>", "branch, tag or commit of the model on the Hub", undefined)
     .option("--offline", "use only the local Hugging Face cache (same as HF_HUB_OFFLINE=1)", false)
-    .option("--threads <n>", "CPU threads for the ONNX encoder (default: all cores)", intArg("--threads"))
+    .option("--threads <n>", "CPU threads for the ONNX encoder (default: all cores)", positiveIntArg("--threads", 4))
     .option(
       "--device <device>",
       "tensorflow.js backend: auto (GPU if any, else CPU), wasm (CPU), webgpu (GPU via Dawn), tensorflow (@tensorflow/tfjs-node[-gpu], if installed), cpu (slow fallback)",
@@ -64,33 +128,6 @@ export function logger(quiet: boolean | undefined): (line: string) => void {
 /** Log lines shown only with --verbose (and never with --quiet or --json, which keep stderr quiet). */
 export function verboseLogger(o: { quiet?: boolean; verbose?: boolean; json?: boolean }): (line: string) => void {
   return o.verbose && !o.quiet && !o.json ? (line) => process.stderr.write(`${colors(process.stderr).dim(line)}\n`) : () => {};
-}
-
-/**
- * Whether to colour what goes to a stream: only a terminal, and never when NO_COLOR is set to
- * anything (https://no-color.org); FORCE_COLOR (other than "0"/"false") turns it on elsewhere.
- */
-export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "false") return true;
-  return stream.isTTY === true && env.TERM !== "dumb";
-}
-
-export interface Colors {
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
-
-const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
-const plain = (s: string) => s;
-
-/** ANSI styles for a stream, or identity functions where colour is off. */
-export function colors(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Colors {
-  if (!colorEnabled(stream, env)) return { red: plain, green: plain, yellow: plain, dim: plain, bold: plain };
-  return { red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), dim: sgr(2, 22), bold: sgr(1, 22) };
 }
 
 /** A warning on stderr (yellow on a terminal), unless quiet. */

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { handleClosedOutput, styleUsageError } from "./output.js";
+
+handleClosedOutput();
 
 /**
  * Each command's module is imported only when that command runs: the training commands pull in
@@ -44,6 +47,9 @@ Environment: HF_HOME / HF_HUB_CACHE (cache), HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLI
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
-for (const c of program.commands) c.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+for (const c of [program, ...program.commands]) {
+  c.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  c.configureOutput({ outputError: (text, write) => write(styleUsageError(text)) });
+}
 
 await program.parseAsync(process.argv);

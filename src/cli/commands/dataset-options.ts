@@ -18,7 +18,7 @@ export function addDatasetOptions(cmd: Command): Command {
     .option("--text-column <name>", "column holding the text (default: detected: sentence, text, review, ...)")
     .option("--text-pair-column <name>", "second text column for sentence-pair tasks (default: detected: sentence2, hypothesis, ...)")
     .option("--label-column <name>", "column holding the label (default: detected: label, labels, class, ...)")
-    .option("--validation-ratio <r>", "share of train carved off as validation when the data has no validation split", numberArg("--validation-ratio"), 0.1)
+    .option("--validation-ratio <r>", "share of train carved off as validation when the data has no validation split", numberArg("--validation-ratio", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.1 }), 0.1)
     .option("--encoding <enc>", "text encoding of data files: utf8 or latin1", choiceArg("--encoding", ["utf8", "latin1"] as const), "utf8");
 }
 

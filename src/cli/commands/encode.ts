@@ -19,7 +19,7 @@ export function encodeCommand(): Command {
     .requiredOption("-m, --model <id|dir>", "Hub model id or local folder")
     .option("--engine <engine>", "onnx (the frozen path's encoder) or tfjs (BERT in tensorflow.js with converted weights)", choiceArg("--engine", ["onnx", "tfjs"] as const), "onnx")
     .option("--pooling <how>", `pooled output: ${POOLINGS.join(", ")}`, choiceArg("--pooling", POOLINGS), "pooler")
-    .option("--max-length <n>", "truncate inputs to this many tokens", intArg("--max-length"), 128)
+    .option("--max-length <n>", "truncate inputs to this many tokens", intArg("--max-length", { min: 2, example: 128 }), 128)
     .option("--json", "print {text, vector} objects, one per line", false);
   addModelOptions(cmd);
   cmd.addHelpText("after", '\nExamples:\n  $ bertune encode --model bert-base-uncased "a gripping film" --json\n  $ bertune encode --model ./my-bert --engine tfjs --pooling mean "hello"');

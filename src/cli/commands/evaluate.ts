@@ -38,7 +38,7 @@ export function evaluateCommand(): Command {
     .option("--text-column <name>", "text column (default: as in training for the same data set, else detected)")
     .option("--text-pair-column <name>", "second text column (default: as in training, else detected)")
     .option("--label-column <name>", "label column (default: as in training, else detected)")
-    .option("--validation-ratio <r>", "share carved off as validation when the data has none (default: as in training, else 0.1)", numberArg("--validation-ratio"))
+    .option("--validation-ratio <r>", "share carved off as validation when the data has none (default: as in training, else 0.1)", numberArg("--validation-ratio", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.1 }))
     .option("--seed <n>", "seed of the carved validation split (default: as in training, else 42)", intArg("--seed"))
     .option("--encoding <enc>", "utf8 or latin1 (default: as in training, else utf8)", choiceArg("--encoding", ["utf8", "latin1"] as const))
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")

@@ -20,7 +20,7 @@ export function reportCommand(): Command {
     .option("-o, --out <file>", "HTML file to write (default: report.html in the run folder; compare.html with --compare)")
     .option("--compare", "overlay the curves of several runs and tabulate their final metrics", false)
     .option("--png <dir>", "also write PNG charts (loss, accuracy, lr, confusion) into this folder")
-    .option("--examples <n>", "how many misclassified validation examples to show", intArg("--examples"), 10)
+    .option("--examples <n>", "how many misclassified validation examples to show", intArg("--examples", { min: 0, example: 10 }), 10)
     .option("--no-examples", "skip the misclassified examples (they need the base model and the data set)")
     .option("--x-axis <axis>", "x axis of compared curves: epoch or step (default: epoch)", choiceArg("--x-axis", ["epoch", "step"] as const))
     .option("--json", "print the written paths as JSON", false);

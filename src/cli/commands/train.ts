@@ -11,7 +11,7 @@ import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
 import { Trainer } from "../../train/trainer.js";
 import { formatReport } from "../../metrics/format.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, choiceArg, epochDetails, fileLines, formatSummary, intArg, logger, numberArg, progressFactory, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, choiceArg, epochDetails, fileLines, formatSummary, intArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, type ModelCliOptions } from "../common.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
 
@@ -52,16 +52,7 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   loadBestModelAtEnd: boolean;
 }
 
-function stepsOrWord(flag: string, words: readonly string[]) {
-  return (value: string): string | number => {
-    if (words.includes(value)) return value;
-    const n = Number(value);
-    if (Number.isInteger(n) && n > 0) return n;
-    throw new BertuneError(`${flag} must be ${words.map((w) => `"${w}"`).join(", ")} or a number of steps, got "${value}"`);
-  };
-}
-
-const evalEveryArg = stepsOrWord("--eval-every", ["epoch", "no"]) as (v: string) => EvalStrategy;
+const evalEveryArg = stepsOrWordArg("--eval-every", ["epoch", "no"] as const) as (v: string) => EvalStrategy;
 
 function defaultOutput(model: string, dataset: string): string {
   const name = (s: string) => basename(s).replace(/\.[a-z]+$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "-");
@@ -76,30 +67,30 @@ export function trainCommand(): Command {
     .option("-o, --output <dir>", "run folder for config.json, model.safetensors, logs (default: runs/<model>-<dataset>)")
     .option("--freeze-backbone", "feature extraction: the encoder stays frozen and only the head learns (default: full fine-tuning)", false)
     .option("--strategy <auto>", "choose by training-set size: frozen below 1,000 examples, top-2-layer fine-tuning up to 10,000, full above", choiceArg("--strategy", ["auto"] as const))
-    .option("--unfreeze-top <k>", "train only the top K encoder layers + pooler + head (default: all layers)", intArg("--unfreeze-top"))
+    .option("--unfreeze-top <k>", "train only the top K encoder layers + pooler + head (default: all layers)", nonNegativeIntArg("--unfreeze-top", 2))
     .option("--gradual-unfreeze", "ULMFiT-style: head and pooler in epoch 1, then one more layer from the top each epoch", false)
-    .option("--head-lr-multiplier <x>", "the head learns at X times the backbone's learning rate", numberArg("--head-lr-multiplier"), DEFAULT_ARGS.headLrMultiplier)
-    .option("--layerwise-lr-decay <d>", "depth d from the top (head/pooler 0, top layer 1, ..., embeddings L+1) learns at lr·D^d", numberArg("--layerwise-lr-decay"), DEFAULT_ARGS.layerwiseLrDecay)
+    .option("--head-lr-multiplier <x>", "the head learns at X times the backbone's learning rate", positiveNumberArg("--head-lr-multiplier", 10), DEFAULT_ARGS.headLrMultiplier)
+    .option("--layerwise-lr-decay <d>", "depth d from the top (head/pooler 0, top layer 1, ..., embeddings L+1) learns at lr·D^d", numberArg("--layerwise-lr-decay", { min: 0, minExclusive: true, max: 1, example: 0.9 }), DEFAULT_ARGS.layerwiseLrDecay)
     .option("--from-scratch", "same architecture with random weights (std initializer_range), to measure what pretraining buys", false)
-    .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", intArg("--gradient-accumulation-steps"), DEFAULT_ARGS.gradientAccumulationSteps)
-    .option("--epochs <n>", "number of training epochs", intArg("--epochs"), DEFAULT_ARGS.numTrainEpochs)
-    .option("--batch-size <n>", "training batch size", intArg("--batch-size"), DEFAULT_ARGS.perDeviceTrainBatchSize)
-    .option("--eval-batch-size <n>", "evaluation batch size", intArg("--eval-batch-size"), DEFAULT_ARGS.perDeviceEvalBatchSize)
-    .option("--learning-rate <lr>", `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`, numberArg("--learning-rate"))
-    .option("--weight-decay <wd>", "AdamW decoupled weight decay, not applied to biases", numberArg("--weight-decay"), DEFAULT_ARGS.weightDecay)
-    .option("--warmup-ratio <r>", "fraction of steps for linear warmup", numberArg("--warmup-ratio"), DEFAULT_ARGS.warmupRatio)
-    .option("--warmup-steps <n>", "warmup steps (overrides --warmup-ratio when > 0)", intArg("--warmup-steps"), DEFAULT_ARGS.warmupSteps)
+    .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", positiveIntArg("--gradient-accumulation-steps", 4), DEFAULT_ARGS.gradientAccumulationSteps)
+    .option("--epochs <n>", "number of training epochs", positiveIntArg("--epochs", DEFAULT_ARGS.numTrainEpochs), DEFAULT_ARGS.numTrainEpochs)
+    .option("--batch-size <n>", "training batch size", positiveIntArg("--batch-size", DEFAULT_ARGS.perDeviceTrainBatchSize), DEFAULT_ARGS.perDeviceTrainBatchSize)
+    .option("--eval-batch-size <n>", "evaluation batch size", positiveIntArg("--eval-batch-size", DEFAULT_ARGS.perDeviceEvalBatchSize), DEFAULT_ARGS.perDeviceEvalBatchSize)
+    .option("--learning-rate <lr>", `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`, positiveNumberArg("--learning-rate", "2e-5"))
+    .option("--weight-decay <wd>", "AdamW decoupled weight decay, not applied to biases", nonNegativeNumberArg("--weight-decay", 0.01), DEFAULT_ARGS.weightDecay)
+    .option("--warmup-ratio <r>", "fraction of steps for linear warmup", numberArg("--warmup-ratio", { min: 0, max: 1, maxExclusive: true, example: 0.1 }), DEFAULT_ARGS.warmupRatio)
+    .option("--warmup-steps <n>", "warmup steps (overrides --warmup-ratio when > 0)", nonNegativeIntArg("--warmup-steps", 100), DEFAULT_ARGS.warmupSteps)
     .option("--lr-scheduler <type>", `learning-rate schedule: ${SCHEDULERS.join(", ")}`, choiceArg("--lr-scheduler", SCHEDULERS), DEFAULT_ARGS.lrSchedulerType)
-    .option("--max-grad-norm <n>", "clip gradients to this global L2 norm (0: no clipping)", numberArg("--max-grad-norm"), DEFAULT_ARGS.maxGradNorm)
-    .option("--seed <n>", "random seed for init, shuffling, dropout and the validation split", intArg("--seed"), DEFAULT_ARGS.seed)
+    .option("--max-grad-norm <n>", "clip gradients to this global L2 norm (0: no clipping)", nonNegativeNumberArg("--max-grad-norm", DEFAULT_ARGS.maxGradNorm, `for example --max-grad-norm ${DEFAULT_ARGS.maxGradNorm} (the default), or 0 for no clipping`), DEFAULT_ARGS.maxGradNorm)
+    .option("--seed <n>", "random seed for init, shuffling, dropout and the validation split", intArg("--seed", { example: DEFAULT_ARGS.seed }), DEFAULT_ARGS.seed)
     .option("--eval-every <when>", 'evaluate on the validation split every "epoch", every N steps, or "no"', evalEveryArg, DEFAULT_ARGS.evalStrategy)
-    .option("--logging-steps <n>", "log the training loss every N steps (and at each epoch end)", intArg("--logging-steps"), DEFAULT_ARGS.loggingSteps)
-    .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length"), DEFAULT_ARGS.maxLength)
+    .option("--logging-steps <n>", "log the training loss every N steps (and at each epoch end)", positiveIntArg("--logging-steps", DEFAULT_ARGS.loggingSteps), DEFAULT_ARGS.loggingSteps)
+    .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length", { min: 2, example: DEFAULT_ARGS.maxLength, hint: `a length in tokens that leaves room for [CLS] and [SEP], for example --max-length ${DEFAULT_ARGS.maxLength}` }), DEFAULT_ARGS.maxLength)
     .option("--pooling <how>", `head input: ${POOLINGS.join(", ")} (pooler = BERT's tanh pooler on [CLS])`, choiceArg("--pooling", POOLINGS), DEFAULT_ARGS.pooling)
-    .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWord("--save-steps", ["epoch", "no"]), DEFAULT_ARGS.saveStrategy)
-    .option("--save-total-limit <n>", "keep at most N checkpoints (the best is never deleted)", intArg("--save-total-limit"), DEFAULT_ARGS.saveTotalLimit ?? undefined)
+    .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), DEFAULT_ARGS.saveStrategy)
+    .option("--save-total-limit <n>", "keep at most N checkpoints (the best is never deleted)", positiveIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
     .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order')
-    .option("--early-stopping-patience <n>", "stop after N evaluations without a better eval accuracy (keeps the best model)", intArg("--early-stopping-patience"))
+    .option("--early-stopping-patience <n>", "stop after N evaluations without a better eval accuracy (keeps the best model)", positiveIntArg("--early-stopping-patience", 3))
     .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
     .option("--no-cache", "always run the encoder; do not read or write cached features")
