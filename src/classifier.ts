@@ -14,7 +14,7 @@ import { classificationReport, type ClassificationReport } from "./metrics/class
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./model.js";
 import { RUN_FILES } from "./run/files.js";
 import { exportedGraph } from "./run/export.js";
-import { readRun, type TrainedRun } from "./run/load.js";
+import { checkBaseModel, readRun, type TrainedRun } from "./run/load.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { useBackend, type Device } from "./backend/tfjs.js";
 import { ClassificationHead } from "./heads/classification-head.js";
@@ -139,8 +139,9 @@ export class Classifier {
       const bert = TfBertModel.fromSafetensors(readSafetensors(join(run.dir, RUN_FILES.weights)), bertConfig);
       return new Classifier(run, new FullEngine(new BertClassifier(bert, new ClassificationHead(run.head), c.pooling as Pooling), tokenizer, maxLength, 32));
     }
+    checkBaseModel(run);
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
-    const model = await loadModel(c.base_model, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });
+    const model = await loadModel(run.baseModel, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });
     if (model.config.hidden_size !== c.hidden_size) {
       await model.close();
       throw new BertuneError(

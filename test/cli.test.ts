@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { runCli } from "./helpers/cli.js";
@@ -34,7 +34,9 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
     expect(config.label2id).toEqual({ LABEL_0: 0, LABEL_1: 1 });
     expect(config.problem_type).toBe("single_label_classification");
     expect(config.architectures).toEqual(["BertForSequenceClassification"]);
-    expect(config.base_model).toBe(TINY_MODEL);
+    // A local base model is recorded relative to the run (no absolute path of this machine), and resolves back to it.
+    expect(config.base_model).toMatch(/^\.\.?\//);
+    expect(resolve(run, config.base_model)).toBe(TINY_MODEL);
     expect(config.hidden_size).toBe(32);
     expect(config.max_length).toBe(128);
     expect(config.pooling).toBe("pooler");

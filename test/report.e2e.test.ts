@@ -79,7 +79,7 @@ describe("bertune report, end to end on a tiny run", () => {
 
     // Settings from training_args.json and config.json.
     expect(html).toContain("<code>warmup_ratio</code></td><td>0.1</td>");
-    expect(html).toContain(`<code>base_model</code></td><td>${TINY_MODEL}</td>`);
+    expect(html).toContain(`<code>base_model</code></td><td>${json(join(runA, "config.json")).base_model}</td>`);
 
     // Misclassified examples: a table with probabilities, or (if the model is perfect) a sentence.
     expect(html).toMatch(/validation examples of sst2-small are misclassified|are classified correctly/);

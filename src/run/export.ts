@@ -18,7 +18,7 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { ONNX_EXPORT, RUN_FILES } from "./files.js";
 
 export { ONNX_EXPORT };
-import { readRun } from "./load.js";
+import { checkBaseModel, readRun } from "./load.js";
 import { MANIFEST_FILES, readRunManifest, writeRunManifest } from "./manifest.js";
 
 /** Tokenizer files transformers.js (and Python) read from a model folder. */
@@ -53,7 +53,8 @@ async function encoderOf(dir: string, mode: "frozen" | "full", baseModel: string
 export async function exportRun(runDir: string, o: ExportOptions = {}): Promise<ExportResult> {
   const run = readRun(runDir);
   const c = run.config;
-  const { config, weights } = await encoderOf(run.dir, c.bertune_mode, c.base_model, c.base_model_revision, o);
+  if (c.bertune_mode === "frozen") checkBaseModel(run);
+  const { config, weights } = await encoderOf(run.dir, c.bertune_mode, run.baseModel, c.base_model_revision, o);
   const head = { pooling: c.pooling as GraphPooling, weight: run.head.weight, bias: run.head.bias, numLabels: run.head.numLabels };
   const metadata = { bertune_mode: c.bertune_mode, pooling: c.pooling, base_model: c.base_model };
   const files: ExportResult["files"] = [];

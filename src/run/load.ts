@@ -4,11 +4,14 @@ import { readSafetensors } from "../formats/safetensors.js";
 import { BertuneError } from "../errors.js";
 import { LinearHead } from "../heads/linear-head.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
+import { fromRunRelative } from "./paths.js";
 
 /** A run folder read back: its config, label names and trained head. */
 export interface TrainedRun {
   dir: string;
   config: RunConfig;
+  /** Where the base model is: its Hub id, or the local folder config.json's base_model names (relative to the run). */
+  baseModel: string;
   id2label: string[];
   head: LinearHead;
 }
@@ -60,5 +63,15 @@ export function readRun(dir: string): TrainedRun {
   const config = readRunConfig(configPath);
   const id2label = labelsOf(config, configPath);
   const head = LinearHead.fromSafetensors(readSafetensors(weightsPath), config.hidden_size, id2label.length);
-  return { dir: abs, config, id2label, head };
+  return { dir: abs, config, id2label, head, baseModel: fromRunRelative(abs, config.base_model) };
+}
+
+/** A frozen run's local base model, or a clear error naming the config.json field to fix. */
+export function checkBaseModel(run: TrainedRun): void {
+  const c = run.config;
+  if (c.base_model_revision !== "local" || existsSync(run.baseModel)) return;
+  throw new BertuneError(
+    `the base model of the run ${run.dir} is not at ${run.baseModel} (config.json: "base_model": ${JSON.stringify(c.base_model)})`,
+    `put the base model back there, or set "base_model" in ${join(run.dir, RUN_FILES.config)} to its folder (relative to the run) or to its Hub id`,
+  );
 }

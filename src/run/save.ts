@@ -7,12 +7,13 @@ import { writeSafetensors } from "../formats/safetensors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.js";
 import { ONNX_EXPORT, RUN_FILES, type RunConfig } from "./files.js";
 import { evalResultsJson } from "./eval-json.js";
+import { portablePath, toRunRelative } from "./paths.js";
 import { writeRunManifest } from "./manifest.js";
 
 /** The tokenizer files a full run carries, so `from_pretrained(run)` finds everything in one folder. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
 
-export function runConfig(result: TrainResult, dataset: LoadedDataset, args: TrainingArgs): RunConfig {
+export function runConfig(result: TrainResult, dataset: LoadedDataset, args: TrainingArgs, dir: string): RunConfig {
   const model = result.base;
   const id2label = Object.fromEntries(dataset.id2label.map((name, i) => [String(i), name]));
   const label2id = Object.fromEntries(dataset.id2label.map((name, i) => [name, i]));
@@ -25,7 +26,8 @@ export function runConfig(result: TrainResult, dataset: LoadedDataset, args: Tra
     id2label,
     label2id,
     problem_type: "single_label_classification",
-    base_model: model.id,
+    // A local base model is recorded relative to the run, so the run still works when both move together.
+    base_model: model.local ? toRunRelative(dir, model.id) : model.id,
     base_model_revision: model.revision,
     pooling: args.pooling,
     max_length: args.maxLength,
@@ -50,10 +52,11 @@ export async function saveRun(
 ): Promise<void> {
   const datasetOptions = data.options;
   writeJsonAtomic(join(dir, RUN_FILES.trainingArgs), {
-    ...argsToJson(args, dir),
+    // No absolute local path goes into the run (it would be pushed with it): the run itself is ".".
+    ...argsToJson(args, "."),
     dataset: dataset.name,
-    dataset_spec: data.spec,
-    dataset_source: dataset.source,
+    dataset_spec: portablePath(dir, data.spec),
+    dataset_source: portablePath(dir, dataset.source),
     // Enough to rebuild the same splits at evaluation time (a carved validation split depends on them).
     dataset_options: {
       text_column: dataset.columns.text,
@@ -83,6 +86,6 @@ export async function saveRun(
   // An ONNX export of earlier weights in this folder would no longer match them.
   for (const f of Object.values(ONNX_EXPORT)) rmSync(join(dir, f), { force: true });
   writeSafetensors(join(dir, RUN_FILES.weights), await result.tensors(), { format: "pt" });
-  writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args));
+  writeJsonAtomic(join(dir, RUN_FILES.config), runConfig(result, dataset, args, dir));
   writeRunManifest(dir);
 }

@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadDatasetOptions } from "../data/types.js";
 import { RUN_FILES } from "./files.js";
+import { fromRunRelative } from "./paths.js";
 
 /** The data set a run was trained on and the options that rebuild its splits, from training_args.json. */
 export interface RunDataset {
-  /** The --dataset argument as given (a built-in name, or an absolute path). */
+  /** The --dataset argument: a built-in name, a Hub spec, or a local path (resolved against the run folder). */
   spec?: string;
   options: LoadDatasetOptions;
 }
@@ -19,7 +20,7 @@ export function runDataset(runDir: string): RunDataset {
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
     const num = (v: unknown) => (typeof v === "number" ? v : undefined);
     return {
-      spec: str(a.dataset_spec),
+      spec: str(a.dataset_spec) === undefined ? undefined : fromRunRelative(runDir, str(a.dataset_spec)!),
       options: {
         textColumn: str(d.text_column),
         textPairColumn: str(d.text_pair_column),
