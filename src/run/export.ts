@@ -16,10 +16,10 @@ import { loadFullModelSource } from "../model.js";
 import { writeBertOnnx, type GraphPooling } from "../onnx/bert-graph.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { ONNX_EXPORT, RUN_FILES } from "./files.js";
-
-export { ONNX_EXPORT };
 import { checkBaseModel, readRun } from "./load.js";
 import { MANIFEST_FILES, readRunManifest, writeRunManifest } from "./manifest.js";
+
+export { ONNX_EXPORT };
 
 /** Tokenizer files transformers.js (and Python) read from a model folder. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"];
