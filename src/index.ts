@@ -2,7 +2,7 @@
  * bertune: fine-tune BERT-family encoders for text classification on Node.js.
  * The library behind the CLI: every command is one of these calls.
  */
-export { loadModel, FROZEN_FILES, type LoadedModel, type LoadModelOptions } from "./model.js";
+export { loadModel, FROZEN_FILES, FROZEN_EXPORT_FILES, type LoadedModel, type LoadModelOptions } from "./model.js";
 export { loadDataset } from "./data/dataset.js";
 export { builtinDatasetNames } from "./data/registry.js";
 export type { Example, DatasetSplits, LoadedDataset, LoadDatasetOptions } from "./data/types.js";
@@ -17,6 +17,11 @@ export { classificationReport, type ClassificationReport, type ClassMetrics } fr
 export { formatReport } from "./metrics/format.js";
 export { Tokenizer, type EncodedBatch } from "./tokenizer/tokenizer.js";
 export { OnnxEncoder, type Pooling } from "./bert/onnx-encoder.js";
+export { OnnxSequenceClassifier } from "./bert/onnx-classifier.js";
+export { readBertWeights } from "./bert/weights.js";
+export { writeBertOnnx, type BertGraphOptions, type ClassifierSpec } from "./onnx/bert-graph.js";
+export { featureGraph } from "./onnx/feature-graph.js";
+export { exportRun, type ExportOptions, type ExportResult } from "./run/export.js";
 export { readBertConfig, type BertConfig } from "./bert/config.js";
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, tensorToFloat32 } from "./formats/safetensors.js";
 export { FeatureCache, bertuneCacheDir } from "./features/cache.js";
