@@ -17,6 +17,8 @@ import { resolveArgs } from "../src/train/args.js";
 import { listCheckpoints, rotateCheckpoints } from "../src/train/checkpoint.js";
 import { trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";
+import { newTrainerState, recordEval, round4 } from "../src/train/state.js";
+import type { ClassificationReport } from "../src/metrics/classification.js";
 import { FeatureCache, Trainer, loadDataset, loadModel } from "../src/index.js";
 import { TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
 import { REF_MINI, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
@@ -286,5 +288,26 @@ describe("--strategy auto thresholds", () => {
     expect(chooseStrategy(1000, 12).reason).toBe("1000 training examples (1,000–10,000): fine-tuning the top 2 layers, pooler and head");
     expect(chooseStrategy(999, 12).reason).toBe("999 training examples (< 1,000): feature extraction with a frozen encoder");
     expect(chooseStrategy(10_001, 12).reason).toBe("10001 training examples (> 10,000): full fine-tuning");
+  });
+});
+
+describe("trainer_state.json bookkeeping", () => {
+  it("starts empty, logs each evaluation in the Trainer's names and keeps the best accuracy (ties are not improvements)", () => {
+    const st = newTrainerState(resolveArgs({ numTrainEpochs: 3, perDeviceTrainBatchSize: 4, loggingSteps: 7 }), 30);
+    expect(st).toEqual({ epoch: 0, global_step: 0, max_steps: 30, num_train_epochs: 3, train_batch_size: 4, logging_steps: 7, log_history: [], best_metric: null, best_model_checkpoint: null });
+    const report = (accuracy: number) => ({ accuracy, macroF1: accuracy / 2, macroPrecision: accuracy / 3, macroRecall: accuracy / 4 }) as ClassificationReport;
+    st.epoch = 1 / 3;
+    st.global_step = 10;
+    const a = recordEval(st, report(0.5), 0.7);
+    expect(a).toEqual({ entry: { epoch: 0.3333, step: 10, eval_loss: 0.7, eval_accuracy: 0.5, eval_macro_f1: 0.25, eval_macro_precision: 0.5 / 3, eval_macro_recall: 0.125 }, improved: true });
+    expect(st.best_metric).toBe(0.5);
+    expect(recordEval(st, report(0.5), 0.6).improved).toBe(false);
+    expect(recordEval(st, report(0.4), 0.6).improved).toBe(false);
+    expect(st.best_metric).toBe(0.5);
+    expect(recordEval(st, report(0.75), 0.6).improved).toBe(true);
+    expect(st.best_metric).toBe(0.75);
+    expect(st.log_history.map((e) => e.eval_accuracy)).toEqual([0.5, 0.5, 0.4, 0.75]);
+    expect(recordEval(newTrainerState(resolveArgs({}), 1), report(0), 1).improved).toBe(true); // the first evaluation is a best, even at 0
+    expect([round4(2 / 3), round4(0.00005), round4(1.23456)]).toEqual([0.6667, 0.0001, 1.2346]);
   });
 });
