@@ -1,10 +1,9 @@
 /**
  * Opens the written report in headless Chromium (Debian's /usr/bin/chromium through
  * playwright-core): no console or page errors, no request leaves file://, every chart is
- * visible with a real size. Screenshots go to a temporary folder (their paths are printed).
+ * visible with a real size. Screenshots go to a temporary folder (their paths are printed; set BERTUNE_KEEP_TEMP=1 to keep them after the run).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +22,7 @@ type Context = Awaited<ReturnType<Playwright["chromium"]["launchPersistentContex
 
 describe.skipIf(!haveChromium)("the HTML report in headless Chromium", () => {
   const work = tempDir("bertune-browser-");
-  const shots = mkdtempSync(join(tmpdir(), "bertune-screenshots-"));
+  const shots = tempDir("bertune-screenshots-");
   const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf") };
   let context: Context;
 
@@ -41,7 +40,7 @@ describe.skipIf(!haveChromium)("the HTML report in headless Chromium", () => {
     expect((await runCli(["report", "--compare", join(work, "run-a"), join(work, "run-b"), "--out", join(work, "compare.html"), "-q"], env)).code).toBe(0);
 
     const { chromium } = (await import("playwright-core")) as Playwright;
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "bertune-chromium-profile-")), {
+    context = await chromium.launchPersistentContext(tempDir("bertune-chromium-profile-"), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 1000 },

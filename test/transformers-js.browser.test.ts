@@ -5,10 +5,9 @@
  * give the scores Node gives: bertune predict for float32, transformers.js in Node for int8.
  * Nothing may be fetched from anywhere but the test's own server.
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, normalize } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./helpers/cli.js";
@@ -97,7 +96,7 @@ describe.skipIf(!haveChromium)("an exported run in transformers.js's web build, 
     }
     site = await serve(runs);
     const { chromium } = (await import("playwright-core")) as Playwright;
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "bertune-chromium-profile-")), {
+    context = await chromium.launchPersistentContext(tempDir("bertune-chromium-profile-"), {
       executablePath: CHROMIUM,
       headless: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
