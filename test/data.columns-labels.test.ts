@@ -153,6 +153,28 @@ describe("labels", () => {
     expect((await errorOf(loadDataset(write(dir, "d.jsonl", '{"text":"a","label":1}\n{"label":0}\n')))).message).toContain('line 2: the text column "text" is missing');
   });
 
+  it.each([
+    ["csv", "text,label\na,0\nb,1\nc,1.5\n", 4, "1.5"],
+    ["tsv", "sentence\tlabel\na\t0\nb\t1\nc\t0.25\n", 4, "0.25"],
+    ["txt", "0 a\n1 b\n\n-0.5 c\n", 4, "-0.5"],
+    ["jsonl", '{"text":"a","label":0}\n{"text":"b","label":1}\n{"text":"c","label":"1.5"}\n', 3, "1.5"],
+    ["jsonl", '{"text":"a","label":0}\n{"text":"b","label":1}\n{"text":"c","label":1.5}\n', 3, "1.5"],
+    ["json", '[{"text":"a","label":0},{"text":"b","label":1},{"text":"c","label":2.5}]', 3, "2.5"],
+  ])("refuses a fractional label in a .%s file the same way, naming the line", async (ext, content, line, shown) => {
+    const dir = tempDir();
+    const e = await errorOf(loadDataset(write(dir, `data.${ext}`, content)));
+    expect(e.message).toMatch(new RegExp(`/data\\.${ext}, (line|item) ${line}: the label ${shown.replace(".", "\\.")} is not a whole number\\.$`));
+    expect(e.hint).toContain("class ids");
+  });
+
+  it("still reads whole numbers written as 3.0 as ids, and other strings as names", async () => {
+    const dir = tempDir();
+    const ids = await loadDataset(write(dir, "ids.csv", "text,label\na,0.0\nb,1\nc,1.00\nd,0\n"), { validationRatio: 0.25 });
+    expect(ids.id2label).toEqual(["LABEL_0", "LABEL_1"]);
+    const names = await loadDataset(write(dir, "names.csv", "text,label\na,v1.5a\nb,1.5.2\nc,v1.5a\nd,1.5.2\n"), { validationRatio: 0.25 });
+    expect(names.id2label).toEqual(["1.5.2", "v1.5a"]);
+  });
+
   it("maps labels through registry names (ids or names), and rejects unknown ones", async () => {
     const known = ["negative", "positive"];
     const at = (value: unknown, line: number) => ({ value, where: `train.csv, line ${line}` });

@@ -10,15 +10,26 @@ export interface RawLabel {
 
 type Parsed = { kind: "int"; value: number; text: string } | { kind: "str"; text: string };
 
-/** Integers (also "3", "3.0" from CSV) are ids; other strings are names; anything else is an error. */
+/** A decimal number as text: "1.5", "-0.25", ".5", "2e-1" (what a CSV, TSV or TXT file holds for a score). */
+const DECIMAL = /^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The one place a number that is not a whole number is refused as a label, whatever the format (a JSON
+ * 0.5 or the text "0.5" of a CSV cell): it is a score, not a class. A regression task would accept it here.
+ */
+function fractionalLabel(raw: RawLabel, shown: string): never {
+  throw new BertuneError(
+    `${raw.where}: the label ${shown} is not a whole number.`,
+    "bertune trains classifiers: labels must be class ids (0, 1, ...) or class names, not scores.",
+  );
+}
+
+/** Integers (also "3", "3.0" from CSV) are ids; other strings are names; fractions and anything else are errors. */
 function parseLabel(raw: RawLabel): Parsed {
   const v = raw.value;
   if (typeof v === "number") {
     if (Number.isInteger(v)) return { kind: "int", value: v, text: String(v) };
-    throw new BertuneError(
-      `${raw.where}: the label ${v} is not a whole number.`,
-      "bertune trains classifiers: labels must be class ids (0, 1, ...) or class names, not scores.",
-    );
+    return fractionalLabel(raw, String(v));
   }
   if (typeof v === "boolean") return { kind: "str", text: String(v) };
   if (typeof v === "string") {
@@ -27,6 +38,7 @@ function parseLabel(raw: RawLabel): Parsed {
       throw new BertuneError(`${raw.where}: the label is empty.`, "Give every example a label, or remove unlabelled rows.");
     }
     if (/^[+-]?\d+(\.0+)?$/.test(t)) return { kind: "int", value: Number.parseInt(t, 10), text: t };
+    if (DECIMAL.test(t) && !Number.isInteger(Number(t))) return fractionalLabel(raw, t);
     return { kind: "str", text: t };
   }
   if (v === null || v === undefined) {
