@@ -186,3 +186,66 @@ describe("empty and unsupported files", () => {
     expect((await errorOf(loadDataset(xls))).message).toContain('unsupported file type ".xlsx"');
   });
 });
+
+/** A ZIP archive's bytes (stored entries, no compression), as an .xlsx, .docx or plain .zip starts. */
+function zipOf(names: string[]): Uint8Array {
+  const parts: Buffer[] = [];
+  for (const name of names) {
+    const data = Buffer.from(`<?xml version="1.0"?><x>${name}</x>`);
+    const h = Buffer.alloc(30);
+    h.writeUInt32LE(0x04034b50, 0);
+    h.writeUInt16LE(20, 4);
+    h.writeUInt32LE(data.length, 18);
+    h.writeUInt32LE(data.length, 22);
+    h.writeUInt16LE(name.length, 26);
+    parts.push(h, Buffer.from(name, "latin1"), data);
+  }
+  parts.push(Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]));
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+describe("files that are not text, whatever their name says", () => {
+  const utf16 = (s: string, le: boolean) => {
+    const b = Buffer.from(s, "utf16le");
+    if (!le) b.swap16();
+    return new Uint8Array(b);
+  };
+  const cases: [string, Uint8Array, RegExp, RegExp][] = [
+    ["xlsx", zipOf(["[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]), /is an Excel workbook \(\.xlsx, a ZIP archive\), not a text file\.$/, /Save the sheet as CSV/],
+    ["docx", zipOf(["[Content_Types].xml", "word/document.xml"]), /is a Word document/, /\.csv, \.tsv or \.jsonl/],
+    ["zip", zipOf(["train.csv"]), /is a ZIP archive, not a text file\.$/, /Unzip it/],
+    ["xls", new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0x3e]), /old-style Office file/, /CSV/],
+    ["pdf", new TextEncoder().encode("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n"), /is a PDF document, not a text file\.$/, /\.csv, \.tsv or \.jsonl/],
+    ["gzip", new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0x2b, 0x49, 0xad, 0x28, 0x01, 0x00]), /is gzip-compressed\.$/, /gunzip/],
+    ["utf-16 le with BOM", new Uint8Array([0xff, 0xfe, ...utf16("text,label\na,0\n", true)]), /is a UTF-16 LE text file \(it starts with a UTF-16 byte order mark\)\.$/, /UTF-8/],
+    ["utf-16 be with BOM", new Uint8Array([0xfe, 0xff, ...utf16("text,label\na,0\n", false)]), /is a UTF-16 BE text file/, /UTF-8/],
+    ["utf-16 le without BOM", utf16("text,label\nfine,0\nbad,1\n", true), /is a UTF-16 LE text file \(every other byte is 0\)\.$/, /UTF-8/],
+    ["utf-32 le", new Uint8Array([0xff, 0xfe, 0, 0, 0x74, 0, 0, 0]), /is a UTF-32 text file/, /UTF-8/],
+    ["parquet", new Uint8Array([...new TextEncoder().encode("PAR1"), 0x15, 0x04]), /is a Parquet file/, /\.parquet extension/],
+  ];
+
+  it.each(cases)("a %s file named .csv says what it is, with utf8 and with --encoding latin1", async (_what, bytes, message, hint) => {
+    for (const encoding of ["utf8", "latin1"] as const) {
+      const e = await errorOf(() => parseTable(bytes, "data.csv", "csv", encoding));
+      expect(e.message).toMatch(/^data\.csv /);
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toContain("UTF-8: line");
+      expect(e.hint).toMatch(hint);
+      expect(e.hint).not.toContain("--encoding latin1");
+    }
+  });
+
+  it("through loadDataset too, for every text extension", async () => {
+    const dir = tempDir();
+    for (const ext of ["csv", "tsv", "jsonl", "json", "txt"]) {
+      const e = await errorOf(loadDataset(write(dir, `sheet.${ext}`, cases[0][1])));
+      expect(e.message).toContain(`sheet.${ext} is an Excel workbook`);
+    }
+  });
+
+  it("leaves text alone: NUL-free UTF-8, Latin-1 and a UTF-8 BOM are still text", () => {
+    expect(decodeText(new TextEncoder().encode("PK is a label\n"), "utf8", "f")).toBe("PK is a label\n");
+    expect(decodeText(new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x20, 0x61]), "utf8", "f")).toBe("%PDF a");
+    expect(decodeText(new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0x00, 0x62]), "utf8", "f")).toBe("a\0b");
+  });
+});
