@@ -8,6 +8,7 @@ export default defineConfig({
       "test/reference-math.test.ts",
       "test/mutation-guards.test.ts",
       "test/checkpoint.test.ts",
+      "test/labels.test.ts",
       "test/full-trainer.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
