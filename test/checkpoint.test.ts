@@ -41,6 +41,12 @@ describe("checkpoints in the Trainer's layout", () => {
     expect(readdirSync(out)).toEqual(["checkpoint-5"]);
   });
 
+  it("creates the run folder when it does not exist yet", () => {
+    const out = join(tempDir(), "runs", "new");
+    expect(saveCheckpoint(out, contents(1))).toBe(join(out, "checkpoint-1"));
+    expect(listCheckpoints(out).map((c) => c.step)).toEqual([1]);
+  });
+
   it("leaves no folder when a write fails", () => {
     const out = tempDir();
     const bad = { ...contents(3), weights: { x: { dtype: "F32" as const, shape: [3], data: new Float32Array(2) } } };
