@@ -99,10 +99,40 @@ def head_epoch(job):
     return n / (time.perf_counter() - t0)
 
 
+def blas_library():
+    """The BLAS shared library this process mapped (Debian's torch calls whatever libblas.so.3 points to)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and line.split()[-1].startswith("/")}
+        return ", ".join(sorted(libs)) or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def gemm(job):
+    """1024 x 1024 float32 products per second, in GFLOP/s, and whether they are right (float64 check):
+    the figure that says whether the baseline runs at its machine's speed."""
+    n = 1024
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    exact = (a.double() @ b.double()).float()
+    ok = torch.allclose(a @ b, exact, rtol=1e-3, atol=1e-3)
+    for _ in range(3):
+        a @ b
+    reps = 20
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    gflops = 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
+    return {"gflops": gflops, "correct": bool(ok), "blas": blas_library()}
+
+
 def main():
     job = json.loads(sys.argv[1])
     torch.set_num_threads(job["threads"])
     torch.manual_seed(0)
+    if job["mode"] == "gemm":
+        print(json.dumps({"impl": "GEMM 1024", "torch": torch.__version__, "device": "cpu", **gemm(job)}))
+        return
     if job["mode"] == "head":
         print(json.dumps({"impl": "nn.Linear head", "torch": torch.__version__, "device": "cpu", "seq_per_s": head_epoch(job)}))
         return

@@ -115,11 +115,48 @@ function torchHeadBaseline(rows: number, hidden: number, batch: number): { seqPe
   return runTorch({ mode: "head", rows, hidden, batch, threads });
 }
 
-function runTorch(job: Record<string, unknown>): { seqPerS: number; impl: string } | undefined {
-  const r = spawnSync(PYTHON, [join(ROOT, "scripts/torch_baseline.py"), JSON.stringify(job)], { encoding: "utf8", timeout: 600_000 });
+/** Below this, a 2-thread baseline is not running at its machine's speed (reference BLAS gives ~3 GFLOP/s). */
+const MIN_BASELINE_GFLOPS = 20;
+
+/**
+ * The environment the baseline runs in. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, set on some machines
+ * to keep old OpenBLAS builds safe, slow a current one down: the baseline runs without them when
+ * its GEMM is still exact that way (checked against float64), else with them.
+ */
+let torchEnv: NodeJS.ProcessEnv = process.env;
+
+interface Gemm {
+  gflops: number;
+  correct: boolean;
+  blas: string;
+  torch: string;
+  env: string;
+}
+
+function spawnTorch(job: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+  const r = spawnSync(PYTHON, [join(ROOT, "scripts/torch_baseline.py"), JSON.stringify(job)], { encoding: "utf8", timeout: 600_000, env });
   if (r.status !== 0) return undefined;
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
-  return { seqPerS: out.seq_per_s, impl: `PyTorch ${out.torch} ${out.impl}, ${out.device === "cuda" ? "CUDA" : `${threads} threads`}` };
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
+}
+
+/** The baseline's own 1024² GEMM speed (and the environment that gives it), or undefined without torch. */
+function baselineGemm(): Gemm | undefined {
+  const { OPENBLAS_CORETYPE: _c, OPENBLAS_L2_SIZE: _l, ...unset } = process.env;
+  const candidates: [string, NodeJS.ProcessEnv][] = [["OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset", unset], ["as given", process.env]];
+  for (const [name, env] of candidates) {
+    const out = spawnTorch({ mode: "gemm", threads }, env);
+    if (out?.correct) {
+      torchEnv = env;
+      return { gflops: out.gflops as number, correct: true, blas: String(out.blas), torch: String(out.torch), env: name };
+    }
+  }
+  return undefined;
+}
+
+function runTorch(job: Record<string, unknown>): { seqPerS: number; impl: string } | undefined {
+  const out = spawnTorch(job, torchEnv);
+  if (!out) return undefined;
+  return { seqPerS: out.seq_per_s as number, impl: `PyTorch ${out.torch} ${out.impl}, ${out.device === "cuda" ? "CUDA" : `${threads} threads`}` };
 }
 
 function tinyConfigShape(source: FullModelSource): Partial<BertConfig> {
@@ -143,6 +180,13 @@ async function main() {
       process.stderr.write(`skipping ${b}: ${(e as Error).message}\n`);
     }
   }
+  const gemm = baselineGemm();
+  const gemmLine = gemm
+    ? `baseline: PyTorch ${gemm.torch}, 1024² float32 GEMM ${gemm.gflops.toFixed(1)} GFLOP/s on ${threads} threads (BLAS: ${gemm.blas}; OpenBLAS environment ${gemm.env})`
+    : `baseline: no PyTorch at ${PYTHON} (apt-get install python3-torch libopenblas0-pthread, or set BERTUNE_PYTHON)`;
+  process.stderr.write(gemmLine + "\n");
+  const slowBaseline = gemm !== undefined && gemm.gflops < MIN_BASELINE_GFLOPS;
+  if (slowBaseline) process.stderr.write(`the baseline's BLAS runs at ${gemm!.gflops.toFixed(1)} GFLOP/s (< ${MIN_BASELINE_GFLOPS}): ratios against PyTorch are withheld; fix: apt-get install libopenblas0-pthread\n`);
   const tiny = await loadFullModelSource(TINY);
   const withShape = (shape: Partial<BertConfig>): FullModelSource => ({ ...tiny, config: { ...tiny.config, ...shape } });
   const torchTiny = torchBaseline(tinyConfigShape(tiny), "train", 32, 64, 30);
@@ -243,11 +287,15 @@ async function main() {
   const lines = [
     "| what | backend | seq/s | tokens/s | baseline (same run) | ratio | note |",
     "| --- | --- | ---: | ---: | --- | ---: | --- |",
-    ...rows.map((r) => `| ${r.what} | ${r.backend} | ${fmt(r.seqPerS)} | ${r.tokensPerS ? fmt(r.tokensPerS) : ""} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.seqPerS)}` : "—"} | ${r.baseline ? `${(r.seqPerS / r.baseline.seqPerS).toFixed(2)}×` : ""} | ${r.note ?? ""} |`),
+    ...rows.map((r) => {
+      const withheld = slowBaseline && r.baseline?.name.startsWith("PyTorch");
+      const ratio = !r.baseline ? "" : withheld ? "withheld (slow BLAS)" : `${(r.seqPerS / r.baseline.seqPerS).toFixed(2)}×`;
+      return `| ${r.what} | ${r.backend} | ${fmt(r.seqPerS)} | ${r.tokensPerS ? fmt(r.tokensPerS) : ""} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.seqPerS)}` : "—"} | ${ratio} | ${r.note ?? ""} |`;
+    }),
   ];
-  process.stdout.write(lines.join("\n") + `\n\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}; ${availableParallelism()} cores\n`);
+  process.stdout.write(`${gemmLine}\n\n` + lines.join("\n") + `\n\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}; ${availableParallelism()} cores\n`);
   const jsonOut = value("--json");
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, peakRssBytes: peakRss, threads }, null, 2));
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rows, peakRssBytes: peakRss, threads, baselineGemm: gemm ?? null, ratiosWithheld: slowBaseline }, null, 2));
 }
 
 await main();
