@@ -38,6 +38,8 @@ export { pushRun, type PushOptions, type PushResult } from "./push/push.js";
 export { preparePush } from "./push/plan.js";
 export { buildModelCard } from "./card/card.js";
 export { writeRunManifest, readRunManifest, RUN_MANIFEST } from "./run/manifest.js";
+export { lockRunFolder, RUN_LOCK_FILE, type RunLock, type LockOwner } from "./run/lock.js";
+export { checkOutputDir, clearOutputDir, type OutputDirOptions } from "./run/output-dir.js";
 export { prefetchModel, snapshotDownload, scanCache, deleteCachedRepo } from "./hub/index.js";
 export { fetchHubDataset } from "./data/hub-dataset.js";
 export type { HubDatasetOptions } from "./data/types.js";

@@ -80,7 +80,7 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
 
   it("reuses the cached features on a second run and gives the same weights bit for bit", async () => {
     const before = readFileSync(join(run, "model.safetensors"));
-    const again = await runCli([...train, "--json"], env);
+    const again = await runCli([...train, "--json", "--overwrite-output-dir"], env);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.stdout);
     expect(summary.features_from_cache).toEqual({ train: true, validation: true });

@@ -3,11 +3,14 @@
  * runs it (real processes, real pipes): option values checked before anything loads, a closed
  * stdout, two trainings into one folder, an old run folder, `predict --file` line for line.
  */
-import { writeFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RUN_LOCK_FILE } from "../src/run/lock.js";
 import { runCli, runCliClosingStdout, type CliResult } from "./helpers/cli.js";
-import { TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
+import { ROOT, TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
 
 /** One `error: ...` line naming what is wrong, one `hint: ...` line, exit code 2, no stack. */
 function expectOneLineError(r: CliResult, message: RegExp, hint?: RegExp): void {
@@ -108,5 +111,132 @@ describe("a reader that closes stdout early ends the command quietly", () => {
     const r = await runCliClosingStdout(["predict", run, "one", "two"], env, "start");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+});
+
+/** Start the CLI in the background (a training to race against). */
+function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), ...args], { cwd: ROOT, env: { ...process.env, HF_HUB_OFFLINE: "", HF_TOKEN: "", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+async function until(what: string, test: () => boolean, ms = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!test()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A pid that surely names no process now: a child that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(r.stdout);
+}
+
+describe("one training per --output folder", () => {
+  const work = tempDir("bertune-robust-");
+  const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf") };
+  const data = sst2Subset(join(work, "data"), 240, 16);
+  const full = (out: string, ...extra: string[]) => ["train", "--model", TINY_MODEL, "--dataset", data, "--output", out, "--epochs", "2", "--batch-size", "8", "--max-length", "32", "--save-steps", "5", "-q", ...extra];
+  const frozen = (out: string, ...extra: string[]) => ["train", "--model", TINY_MODEL, "--dataset", data, "--output", out, "--freeze-backbone", "--epochs", "1", "-q", ...extra];
+
+  it("a second training into a folder that a live run holds is refused, naming that run; the first finishes untouched", async () => {
+    const out = join(work, "shared-out");
+    const first = startCli(full(out), env);
+    // Its lock (or, with no lock, its first checkpoint): the first run is under way.
+    await until("the first run to start", () => existsSync(join(out, RUN_LOCK_FILE)) || (existsSync(out) && readdirSync(out).some((f) => f.startsWith("checkpoint-"))));
+    const second = await runCli(frozen(out), env);
+    expectOneLineError(second, new RegExp(`is in use by another training: process ${first.child.pid} on ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT`), /another --output/);
+    const a = await first.done;
+    expect(a.stderr).toBe("");
+    expect(a.code).toBe(0);
+    // The first run's results are its own: a full run (encoder weights and tokenizer), all its steps.
+    expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).bertune_mode).toBe("full");
+    expect(JSON.parse(readFileSync(join(out, "trainer_state.json"), "utf8")).global_step).toBe(60);
+    expect(existsSync(join(out, RUN_LOCK_FILE))).toBe(false);
+  });
+
+  it("a stale lock (its process is gone, or the pid is now another process) is taken over", async () => {
+    for (const [name, owner] of [
+      ["dead", { pid: deadPid(), host: hostname(), started: "2020-01-01T00:00:00.000Z", nonce: "x" }],
+      ["reused", { pid: process.pid, host: hostname(), started: "2020-01-01T00:00:00.000Z", pid_start: "1", nonce: "y" }],
+    ] as const) {
+      const out = join(work, `stale-${name}`);
+      mkdirSync(out);
+      writeFileSync(join(out, RUN_LOCK_FILE), JSON.stringify(owner));
+      const r = await runCli(frozen(out), env);
+      expect(r.stderr, name).toBe("");
+      expect(r.code, name).toBe(0);
+      expect(readdirSync(out).filter((f) => f.startsWith(".bertune"))).toEqual([]);
+      expect(existsSync(join(out, "model.safetensors"))).toBe(true);
+    }
+  });
+
+  it("the lock goes when the run ends by SIGTERM, and a folder made only for it goes too", async () => {
+    const out = join(work, "terminated");
+    const run = startCli(full(out), env);
+    await until("a checkpoint", () => existsSync(out) && readdirSync(out).some((f) => /^checkpoint-\d+$/.test(f)));
+    run.child.kill("SIGTERM");
+    await run.done;
+    expect(existsSync(join(out, RUN_LOCK_FILE))).toBe(false);
+    const failed = join(work, "never-made");
+    const r = await runCli(["train", "--model", TINY_MODEL, "--dataset", "/no/such/data.csv", "--output", failed], env);
+    expect(r.code).toBe(2);
+    expect(existsSync(failed)).toBe(false);
+  });
+});
+
+describe("an --output that holds files", () => {
+  const work = tempDir("bertune-robust-");
+  const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf") };
+  const data = sst2Subset(join(work, "data"), 64, 16);
+  const frozen = (out: string, ...extra: string[]) => ["train", "--model", TINY_MODEL, "--dataset", data, "--output", out, "--freeze-backbone", "--epochs", "1", "-q", ...extra];
+  const old = (out: string) => {
+    mkdirSync(join(out, "checkpoint-10"), { recursive: true });
+    writeFileSync(join(out, "checkpoint-10", "trainer_state.json"), "{}");
+    writeFileSync(join(out, "tokenizer.json"), "{}");
+    writeFileSync(join(out, "notes.txt"), "mine");
+    return out;
+  };
+
+  it("is refused without --overwrite-output-dir or --resume-from-checkpoint, and left as it was", async () => {
+    const out = old(join(work, "refused"));
+    const r = await runCli(frozen(out), env);
+    expectOneLineError(r, /the output folder .*refused is not empty \(checkpoint-10, notes\.txt, tokenizer\.json\)/, /--overwrite-output-dir/);
+    expect(readdirSync(out).sort()).toEqual(["checkpoint-10", "notes.txt", "tokenizer.json"]);
+  });
+
+  it("--overwrite-output-dir empties it first: only the new run's files remain", async () => {
+    const out = old(join(work, "overwritten"));
+    const r = await runCli(frozen(out, "--overwrite-output-dir"), env);
+    expect(r.code, r.stderr).toBe(0);
+    const files = readdirSync(out).sort();
+    expect(files).toContain("model.safetensors");
+    for (const gone of ["checkpoint-10", "notes.txt", "tokenizer.json", RUN_LOCK_FILE]) expect(files).not.toContain(gone);
+    // An empty folder needs no flag.
+    const empty = join(work, "empty");
+    mkdirSync(empty);
+    expect((await runCli(frozen(empty), env)).code).toBe(0);
+  });
+
+  it("refuses to empty a folder the run reads from, or to overwrite and resume at once", async () => {
+    const out = old(join(work, "holds-data"));
+    const inner = sst2Subset(join(out, "data"), 64, 16);
+    const r = await runCli(["train", "--model", TINY_MODEL, "--dataset", inner, "--output", out, "--freeze-backbone", "--overwrite-output-dir", "-q"], env);
+    expectOneLineError(r, /refuses to empty .*holds-data: the run reads .*holds-data\/data from inside it/);
+    expect(existsSync(join(inner, "train.tsv"))).toBe(true);
+    const both = await runCli(frozen(old(join(work, "both")), "--overwrite-output-dir", "--resume-from-checkpoint", "latest"), env);
+    expectOneLineError(both, /--overwrite-output-dir would delete the checkpoint/);
+  });
+
+  it("--help says that overwriting deletes everything in the folder", async () => {
+    const r = await runCli(["train", "--help"]);
+    expect(r.stdout.replace(/\s+/g, " ")).toMatch(/--overwrite-output-dir .*delete EVERY file and folder in it/);
   });
 });

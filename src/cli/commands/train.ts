@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { Command } from "commander";
 import { POOLINGS, type Pooling } from "../../bert/onnx-encoder.js";
@@ -5,6 +6,8 @@ import { loadDataset } from "../../data/dataset.js";
 import { FeatureCache } from "../../features/cache.js";
 import { exportRun } from "../../run/export.js";
 import { saveRun } from "../../run/save.js";
+import { lockRunFolder } from "../../run/lock.js";
+import { checkOutputDir, clearOutputDir } from "../../run/output-dir.js";
 import { logExport } from "./export.js";
 import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS, type EvalStrategy } from "../../train/args.js";
 import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
@@ -20,6 +23,7 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   exportOnnx?: boolean;
   dataset: string;
   output?: string;
+  overwriteOutputDir: boolean;
   freezeBackbone: boolean;
   epochs: number;
   batchSize: number;
@@ -64,7 +68,8 @@ export function trainCommand(): Command {
     .description("fine-tune a classification head on a pretrained BERT encoder")
     .requiredOption("-m, --model <id|dir>", "Hub model id (bert-base-uncased, org/name) or a local folder in Hub layout")
     .requiredOption("-d, --dataset <name|path>", "built-in data set (sst2, rotten_tomatoes, subj, trec, imdb) or a .tsv/.csv/.jsonl/.txt file or folder")
-    .option("-o, --output <dir>", "run folder for config.json, model.safetensors, logs (default: runs/<model>-<dataset>)")
+    .option("-o, --output <dir>", "run folder for config.json, model.safetensors, logs (default: runs/<model>-<dataset>); one training at a time, and a folder that holds files is refused (see --overwrite-output-dir)")
+    .option("--overwrite-output-dir", "train into an --output that holds files: first delete EVERY file and folder in it (not only an old run's), as a fresh folder", false)
     .option("--freeze-backbone", "feature extraction: the encoder stays frozen and only the head learns (default: full fine-tuning)", false)
     .option("--strategy <auto>", "choose by training-set size: frozen below 1,000 examples, top-2-layer fine-tuning up to 10,000, full above", choiceArg("--strategy", ["auto"] as const))
     .option("--unfreeze-top <k>", "train only the top K encoder layers + pooler + head (default: all layers)", nonNegativeIntArg("--unfreeze-top", 2))
@@ -116,127 +121,145 @@ Examples:
       const verbose = verboseLogger(o);
       const output = resolve(o.output ?? defaultOutput(o.model, o.dataset));
       const started = performance.now();
-      const dataOptions = datasetOptions(o);
-      const dataset = await loadDataset(o.dataset, { ...dataOptions, hub: { offline: o.offline || undefined, log } });
-      log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
-      verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
-      // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
-      const abort = new AbortController();
-      const onSigint = () => {
-        log("interrupted: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
-        abort.abort();
-        process.once("SIGINT", () => process.exit(130));
-      };
-      process.once("SIGINT", onSigint);
-      const trainer = new Trainer({
-        model: o.model,
-        modelOptions: { revision: o.revision, offline: o.offline || undefined, threads: o.threads },
-        dataset,
-        strategy: o.strategy,
-        outputDir: output,
-        args: {
-          numTrainEpochs: o.epochs,
-          perDeviceTrainBatchSize: o.batchSize,
-          perDeviceEvalBatchSize: o.evalBatchSize,
-          learningRate: o.learningRate,
-          weightDecay: o.weightDecay,
-          warmupRatio: o.warmupRatio,
-          warmupSteps: o.warmupSteps,
-          lrSchedulerType: o.lrScheduler,
-          maxGradNorm: o.maxGradNorm,
-          seed: o.seed,
-          evalStrategy: o.evalEvery,
-          loggingSteps: o.loggingSteps,
-          freezeBackbone: o.freezeBackbone,
-          maxLength: o.maxLength,
-          pooling: o.pooling,
-          device: o.device,
-          gradientAccumulationSteps: o.gradientAccumulationSteps,
-          unfreezeTop: o.unfreezeTop,
-          headLrMultiplier: o.headLrMultiplier,
-          layerwiseLrDecay: o.layerwiseLrDecay,
-          gradualUnfreeze: o.gradualUnfreeze,
-          fromScratch: o.fromScratch,
-          saveStrategy: o.saveSteps,
-          saveTotalLimit: o.saveTotalLimit ?? null,
-          resumeFromCheckpoint: o.resumeFromCheckpoint,
-          earlyStoppingPatience: o.earlyStoppingPatience ?? null,
-          loadBestModelAtEnd: o.loadBestModelAtEnd || o.earlyStoppingPatience !== undefined,
-        },
-        featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
-        progress: progressFactory(o.quiet || o.json),
-        log,
-        signal: abort.signal,
-      });
-      const result = await trainer.train();
-      process.removeListener("SIGINT", onSigint);
+      // One training per folder (a second is refused, naming the first); released at exit.
+      const lock = lockRunFolder(output);
       try {
-        if (result.stopped === "interrupted") {
-          log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
-          process.exitCode = 130;
-          return;
-        }
-        await saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
+        await train(o, output, started, log, verbose);
       } finally {
-        result.dispose();
+        lock.release();
       }
-      const exported = o.exportOnnx ? await exportRun(output, { quantize: true, revision: o.revision, offline: o.offline || undefined, log }) : undefined;
-      if (exported) logExport(exported, log);
-      for (const line of [...fileLines("model file", result.base.files), ...epochDetails(result.state.log_history)]) verbose(line);
-      const elapsed = (performance.now() - started) / 1000;
-      const r = result.evalReport;
-      const base = result.base;
-      if (o.json) {
-        process.stdout.write(
-          JSON.stringify({
-            output,
-            model: base.id,
-            revision: base.revision,
-            dataset: dataset.name,
-            mode: result.mode,
-            strategy: result.strategy ?? null,
-            backend: result.backend,
-            features_from_cache: result.featuresFromCache ?? null,
-            train_samples: dataset.splits.train.length,
-            eval_samples: dataset.splits.validation.length,
-            global_step: result.state.global_step,
-            stopped: result.stopped ?? null,
-            train_loss: result.trainLoss,
-            train_runtime: result.trainRuntime,
-            train_samples_per_second: result.trainSamplesPerSecond,
-            total_runtime: elapsed,
-            eval_loss: result.evalLoss,
-            eval_accuracy: r.accuracy,
-            eval_macro_f1: r.macroF1,
-            best_eval_accuracy: result.state.best_metric,
-            onnx: exported?.files.map((f) => f.path) ?? null,
-          }) + "\n",
-        );
-        return;
-      }
-      const a = trainer.args;
-      const mode =
-        result.mode === "frozen"
-          ? `frozen encoder, ${a.pooling} pooling`
-          : `full fine-tuning${a.unfreezeTop !== undefined ? `, top ${a.unfreezeTop} layers` : ""}${a.gradualUnfreeze ? ", gradual unfreezing" : ""}${a.fromScratch ? ", from scratch" : ""}`;
-      const rows: [string, string][] = [
-        ["model", `${base.id}${base.local ? "" : ` @ ${base.revision.slice(0, 12)}`} (${mode})`],
-        ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
-      ];
-      if (result.featuresFromCache) {
-        const fromCache = result.featuresFromCache.train && result.featuresFromCache.validation;
-        rows.push(["features", fromCache ? "from cache" : o.cache ? "computed and cached" : "computed (cache off)"]);
-      }
-      rows.push(
-        ["training", `${result.state.global_step} steps, ${result.state.epoch.toFixed(2)} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)${result.stopped ? `, ${result.stopped}` : ""}`],
-        ["train loss", result.trainLoss.toFixed(4)],
-        ["eval accuracy", `${r.accuracy.toFixed(4)} (best ${(result.state.best_metric ?? r.accuracy).toFixed(4)}), macro F1 ${r.macroF1.toFixed(4)}, loss ${result.evalLoss.toFixed(4)}`],
-        ["total time", formatDuration(elapsed)],
-        ["saved to", output],
-      );
-      process.stdout.write("\n" + formatReport(r, { title: `validation (${r.numExamples} examples)` }) + "\n");
-      process.stdout.write(formatSummary("done", rows));
     }),
   );
   return cmd;
+}
+
+/** The training itself, while this process holds the output folder. */
+async function train(o: TrainCliOptions, output: string, started: number, log: (line: string) => void, verbose: (line: string) => void): Promise<void> {
+  const resume = o.resumeFromCheckpoint !== undefined;
+  const inputs = [o.dataset, o.model].filter((p) => existsSync(p)).map((p) => resolve(p));
+  const toRemove = checkOutputDir(output, { overwrite: o.overwriteOutputDir, resume, inputs });
+  const dataOptions = datasetOptions(o);
+  const dataset = await loadDataset(o.dataset, { ...dataOptions, hub: { offline: o.offline || undefined, log } });
+  if (toRemove.length > 0) {
+    clearOutputDir(output, toRemove);
+    log(`--overwrite-output-dir: removed ${toRemove.length} ${toRemove.length === 1 ? "entry" : "entries"} from ${output}`);
+  }
+  log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
+  verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
+  // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
+  const abort = new AbortController();
+  const onSigint = () => {
+    log("interrupted: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
+    abort.abort();
+    process.once("SIGINT", () => process.exit(130));
+  };
+  process.once("SIGINT", onSigint);
+  const trainer = new Trainer({
+    model: o.model,
+    modelOptions: { revision: o.revision, offline: o.offline || undefined, threads: o.threads },
+    dataset,
+    strategy: o.strategy,
+    outputDir: output,
+    args: {
+      numTrainEpochs: o.epochs,
+      perDeviceTrainBatchSize: o.batchSize,
+      perDeviceEvalBatchSize: o.evalBatchSize,
+      learningRate: o.learningRate,
+      weightDecay: o.weightDecay,
+      warmupRatio: o.warmupRatio,
+      warmupSteps: o.warmupSteps,
+      lrSchedulerType: o.lrScheduler,
+      maxGradNorm: o.maxGradNorm,
+      seed: o.seed,
+      evalStrategy: o.evalEvery,
+      loggingSteps: o.loggingSteps,
+      freezeBackbone: o.freezeBackbone,
+      maxLength: o.maxLength,
+      pooling: o.pooling,
+      device: o.device,
+      gradientAccumulationSteps: o.gradientAccumulationSteps,
+      unfreezeTop: o.unfreezeTop,
+      headLrMultiplier: o.headLrMultiplier,
+      layerwiseLrDecay: o.layerwiseLrDecay,
+      gradualUnfreeze: o.gradualUnfreeze,
+      fromScratch: o.fromScratch,
+      saveStrategy: o.saveSteps,
+      saveTotalLimit: o.saveTotalLimit ?? null,
+      resumeFromCheckpoint: o.resumeFromCheckpoint,
+      earlyStoppingPatience: o.earlyStoppingPatience ?? null,
+      loadBestModelAtEnd: o.loadBestModelAtEnd || o.earlyStoppingPatience !== undefined,
+    },
+    featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
+    progress: progressFactory(o.quiet || o.json),
+    log,
+    signal: abort.signal,
+  });
+  const result = await trainer.train();
+  process.removeListener("SIGINT", onSigint);
+  try {
+    if (result.stopped === "interrupted") {
+      log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
+      process.exitCode = 130;
+      return;
+    }
+    await saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
+  } finally {
+    result.dispose();
+  }
+  const exported = o.exportOnnx ? await exportRun(output, { quantize: true, revision: o.revision, offline: o.offline || undefined, log }) : undefined;
+  if (exported) logExport(exported, log);
+  for (const line of [...fileLines("model file", result.base.files), ...epochDetails(result.state.log_history)]) verbose(line);
+  const elapsed = (performance.now() - started) / 1000;
+  const r = result.evalReport;
+  const base = result.base;
+  if (o.json) {
+    process.stdout.write(
+      JSON.stringify({
+        output,
+        model: base.id,
+        revision: base.revision,
+        dataset: dataset.name,
+        mode: result.mode,
+        strategy: result.strategy ?? null,
+        backend: result.backend,
+        features_from_cache: result.featuresFromCache ?? null,
+        train_samples: dataset.splits.train.length,
+        eval_samples: dataset.splits.validation.length,
+        global_step: result.state.global_step,
+        stopped: result.stopped ?? null,
+        train_loss: result.trainLoss,
+        train_runtime: result.trainRuntime,
+        train_samples_per_second: result.trainSamplesPerSecond,
+        total_runtime: elapsed,
+        eval_loss: result.evalLoss,
+        eval_accuracy: r.accuracy,
+        eval_macro_f1: r.macroF1,
+        best_eval_accuracy: result.state.best_metric,
+        onnx: exported?.files.map((f) => f.path) ?? null,
+      }) + "\n",
+    );
+    return;
+  }
+  const a = trainer.args;
+  const mode =
+    result.mode === "frozen"
+      ? `frozen encoder, ${a.pooling} pooling`
+      : `full fine-tuning${a.unfreezeTop !== undefined ? `, top ${a.unfreezeTop} layers` : ""}${a.gradualUnfreeze ? ", gradual unfreezing" : ""}${a.fromScratch ? ", from scratch" : ""}`;
+  const rows: [string, string][] = [
+    ["model", `${base.id}${base.local ? "" : ` @ ${base.revision.slice(0, 12)}`} (${mode})`],
+    ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
+  ];
+  if (result.featuresFromCache) {
+    const fromCache = result.featuresFromCache.train && result.featuresFromCache.validation;
+    rows.push(["features", fromCache ? "from cache" : o.cache ? "computed and cached" : "computed (cache off)"]);
+  }
+  rows.push(
+    ["training", `${result.state.global_step} steps, ${result.state.epoch.toFixed(2)} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)${result.stopped ? `, ${result.stopped}` : ""}`],
+    ["train loss", result.trainLoss.toFixed(4)],
+    ["eval accuracy", `${r.accuracy.toFixed(4)} (best ${(result.state.best_metric ?? r.accuracy).toFixed(4)}), macro F1 ${r.macroF1.toFixed(4)}, loss ${result.evalLoss.toFixed(4)}`],
+    ["total time", formatDuration(elapsed)],
+    ["saved to", output],
+  );
+  process.stdout.write("\n" + formatReport(r, { title: `validation (${r.numExamples} examples)` }) + "\n");
+  process.stdout.write(formatSummary("done", rows));
 }
