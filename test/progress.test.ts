@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Progress, formatDuration } from "../src/cli/progress.js";
+import { Progress, formatDuration, writeLine } from "../src/cli/progress.js";
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
@@ -164,5 +164,79 @@ describe("quiet and defaults", () => {
     expect(formatDuration(65)).toBe("1:05");
     expect(formatDuration(3725)).toBe("1:02:05");
     expect(formatDuration(Infinity)).toBe("?");
+  });
+});
+
+/** What a terminal shows after these writes: \r goes back to column 0, \n starts a line, text overwrites. */
+function screen(text: string): string[] {
+  const lines = [""];
+  let col = 0;
+  for (const ch of text) {
+    if (ch === "\r") col = 0;
+    else if (ch === "\n") {
+      lines.push("");
+      col = 0;
+    } else {
+      const l = lines[lines.length - 1];
+      lines[lines.length - 1] = l.slice(0, col).padEnd(col) + ch + l.slice(col + 1);
+      col++;
+    }
+  }
+  return lines.map((l) => l.trimEnd());
+}
+
+describe("log lines and a progress bar on one terminal", () => {
+  it("a log line blanks the bar, takes its line, and the bar is drawn again below it", () => {
+    const out = fakeStream(true);
+    const clock = fakeClock();
+    const p = new Progress({ label: "train", total: 100, unit: "step", stream: out.stream, now: clock.now });
+    clock.set(1000);
+    p.tick(34, { loss: 0.69384 });
+    writeLine("step 34 (epoch 1): loss 0.6938, learning rate 3.3e-5", out.stream);
+    clock.set(2000);
+    p.tick(66, { loss: 0.5 });
+    writeLine("epoch 1 done", out.stream);
+    clock.set(3000);
+    p.done();
+    const shown = screen(out.text());
+    expect(shown[0]).toBe("step 34 (epoch 1): loss 0.6938, learning rate 3.3e-5");
+    expect(shown[1]).toBe("epoch 1 done");
+    expect(shown[2]).toMatch(/^train \[={20}\] 100% 100\/100 step .* in 0:03 {2}loss=0\.5000$/);
+    expect(shown.slice(3)).toEqual([""]);
+    expect(out.text()).not.toContain("\x1b");
+  });
+
+  it("the CLI's log lines and warnings go through it (stderr on a terminal)", async () => {
+    const { logger, warn } = await import("../src/cli/common.js");
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => (writes.push(String(s)), true));
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, "isTTY");
+    Object.defineProperty(process.stderr, "isTTY", { value: true, configurable: true });
+    try {
+      const clock = fakeClock();
+      const p = new Progress({ label: "train", total: 10, unit: "step", now: clock.now });
+      clock.set(1000);
+      p.tick(3, { loss: 0.6938 });
+      logger(false)("step 3 (epoch 1): loss 0.6938");
+      warn(false, "something odd");
+      clock.set(2000);
+      p.done();
+    } finally {
+      if (tty) Object.defineProperty(process.stderr, "isTTY", tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const shown = screen(writes.join("")).map((l) => l.replace(/\x1b\[\d+m/g, ""));
+    expect(shown[0]).toBe("step 3 (epoch 1): loss 0.6938");
+    expect(shown[1]).toBe("warning: something odd");
+    expect(shown[2]).toMatch(/^train \[======> +\] 30% 3\/10 step .* in 0:02 {2}loss=0\.6938$/);
+    expect(shown.slice(3)).toEqual([""]);
+  });
+
+  it("elsewhere (not a terminal) the line is just written", () => {
+    const out = fakeStream(false);
+    const p = new Progress({ label: "x", total: 10, stream: out.stream, now: () => 0 });
+    p.tick(5);
+    writeLine("hello", out.stream);
+    expect(out.writes).toEqual(["x 50% 5/10 it  ? it/s  ETA ?\n", "hello\n"]);
   });
 });

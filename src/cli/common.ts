@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { isBertuneError } from "../errors.js";
 import { curvesFromLogHistory, epochSummaries } from "../report/history.js";
-import { Progress } from "./progress.js";
+import { dropLiveBar, Progress, writeLine } from "./progress.js";
 import { DEVICES, type Device } from "../backend/tfjs.js";
 import type { ProgressFactory } from "../util/progress.js";
 import { colors } from "./output.js";
@@ -122,17 +122,17 @@ export function progressFactory(quiet: boolean | undefined): ProgressFactory {
 }
 
 export function logger(quiet: boolean | undefined): (line: string) => void {
-  return quiet ? () => {} : (line) => process.stderr.write(`${line}\n`);
+  return quiet ? () => {} : (line) => writeLine(line);
 }
 
 /** Log lines shown only with --verbose (and never with --quiet or --json, which keep stderr quiet). */
 export function verboseLogger(o: { quiet?: boolean; verbose?: boolean; json?: boolean }): (line: string) => void {
-  return o.verbose && !o.quiet && !o.json ? (line) => process.stderr.write(`${colors(process.stderr).dim(line)}\n`) : () => {};
+  return o.verbose && !o.quiet && !o.json ? (line) => writeLine(colors(process.stderr).dim(line)) : () => {};
 }
 
 /** A warning on stderr (yellow on a terminal), unless quiet. */
 export function warn(quiet: boolean | undefined, line: string): void {
-  if (!quiet) process.stderr.write(`${colors(process.stderr).yellow(`warning: ${line}`)}\n`);
+  if (!quiet) writeLine(colors(process.stderr).yellow(`warning: ${line}`));
 }
 
 /** Run a command body: user errors become one plain line (plus a hint) and exit code 2. */
@@ -143,8 +143,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     } catch (e) {
       if (isBertuneError(e)) {
         const c = colors(process.stderr);
-        process.stderr.write(`${c.red(c.bold("error:"))} ${e.message}\n`);
-        if (e.hint) process.stderr.write(`${c.dim(`hint: ${e.hint}`)}\n`);
+        dropLiveBar();
+        writeLine(`${c.red(c.bold("error:"))} ${e.message}`);
+        if (e.hint) writeLine(c.dim(`hint: ${e.hint}`));
         process.exitCode = 2;
         return;
       }

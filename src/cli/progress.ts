@@ -6,6 +6,10 @@
  * Elsewhere (CI logs, files) it prints a plain line each time another 10% is reached, and at
  * the end; never `\r` nor ANSI codes. `quiet` prints nothing. Output goes to stderr by default,
  * so stdout stays clean for results.
+ *
+ * Log lines on a terminal go through writeLine: it blanks the bar being drawn on that stream, writes
+ * the line, and draws the bar again below it, so a line never runs into a bar
+ * (`...loss=0.6938step 34 (epoch 1): ...`).
  */
 
 export interface ProgressStream {
@@ -52,6 +56,26 @@ function formatValue(v: string | number): string {
   if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && a < 1e-3 ? v.toExponential(2) : v.toFixed(4);
+}
+
+/** The bar each terminal stream shows in place right now (the latest drawn, until it is done). */
+const liveBars = new Map<ProgressStream, Progress>();
+
+/**
+ * Write one whole line to a stream (default stderr) that may be showing a progress bar: the bar is
+ * blanked first and redrawn below the line. Elsewhere (not a terminal) just the line.
+ */
+export function writeLine(line: string, stream: ProgressStream = process.stderr): void {
+  const bar = liveBars.get(stream);
+  bar?.clear();
+  stream.write(line.endsWith("\n") ? line : `${line}\n`);
+  bar?.redraw();
+}
+
+/** Blank the bar a stream shows and let it go (before an error ends the command: no bar below it). */
+export function dropLiveBar(stream: ProgressStream = process.stderr): void {
+  liveBars.get(stream)?.clear();
+  liveBars.delete(stream);
 }
 
 export class Progress {
@@ -112,6 +136,7 @@ export class Progress {
     if (this.tty) {
       this.draw(t, true);
       this.stream.write("\n");
+      if (liveBars.get(this.stream) === this) liveBars.delete(this.stream);
     } else if (info || this.lastPrintedCount !== this.count) {
       this.printLine(this.line(t, true));
     }
@@ -127,8 +152,21 @@ export class Progress {
     this.stream.write(s + "\n");
   }
 
+  /** Blank the bar's line and go to its start (for a log line to take it). */
+  clear(): void {
+    if (!this.tty || this.quiet || this.lastLength === 0) return;
+    this.stream.write("\r" + " ".repeat(this.lastLength) + "\r");
+    this.lastLength = 0;
+  }
+
+  /** Draw the bar again (after a log line), unless it is done. */
+  redraw(): void {
+    if (this.tty && !this.quiet && !this.finished) this.draw(this.now());
+  }
+
   private draw(t: number, final = false): void {
     this.lastDraw = t;
+    if (!final) liveBars.set(this.stream, this);
     let s = this.line(t, final, true);
     const cols = this.stream.columns;
     if (typeof cols === "number" && cols > 1 && s.length > cols - 1) s = s.slice(0, cols - 1);
