@@ -9,6 +9,7 @@ export default defineConfig({
       "test/mutation-guards.test.ts",
       "test/checkpoint.test.ts",
       "test/labels.test.ts",
+      "test/feature-cache.test.ts",
       "test/full-trainer.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
