@@ -18,7 +18,7 @@ import { listCheckpoints, rotateCheckpoints } from "../src/train/checkpoint.js";
 import { trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";
 import { newTrainerState, recordEval, round4 } from "../src/train/state.js";
-import type { ClassificationReport } from "../src/metrics/classification.js";
+import { classificationReport, type ClassificationReport } from "../src/metrics/classification.js";
 import { FeatureCache, Trainer, loadDataset, loadModel } from "../src/index.js";
 import { TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
 import { REF_MINI, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
@@ -309,5 +309,24 @@ describe("trainer_state.json bookkeeping", () => {
     expect(st.log_history.map((e) => e.eval_accuracy)).toEqual([0.5, 0.5, 0.4, 0.75]);
     expect(recordEval(newTrainerState(resolveArgs({}), 1), report(0), 1).improved).toBe(true); // the first evaluation is a best, even at 0
     expect([round4(2 / 3), round4(0.00005), round4(1.23456)]).toEqual([0.6667, 0.0001, 1.2346]);
+  });
+});
+
+describe("classificationReport refusals say exactly what is wrong", () => {
+  const fail = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return { message: (e as Error).message, hint: (e as { hint?: string }).hint };
+    }
+    throw new Error("expected an error");
+  };
+  it("names the position, the value and the class range; an empty label set and an empty split have their own messages", () => {
+    expect(fail(() => classificationReport([0, 2], [0, 1], ["a", "b"]))).toEqual({
+      message: "true label at position 1 is 2, outside the 2 classes (0..1)",
+      hint: "Check that the label mapping (id2label) matches the data and the model.",
+    });
+    expect(fail(() => classificationReport([0], [0], [])).message).toBe("cannot compute metrics: there are no labels (id2label is empty)");
+    expect(fail(() => classificationReport([], [], ["a"]))).toEqual({ message: "cannot compute metrics on an empty set of examples", hint: "Check that the evaluation split is not empty." });
   });
 });
