@@ -240,3 +240,58 @@ describe("an --output that holds files", () => {
     expect(r.stdout.replace(/\s+/g, " ")).toMatch(/--overwrite-output-dir .*delete EVERY file and folder in it/);
   });
 });
+
+describe("smaller promises", () => {
+  const work = tempDir("bertune-robust-");
+  // No Hub: anything that tried the network would fail on this closed port.
+  const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf"), HF_ENDPOINT: "http://127.0.0.1:9" };
+  const data = sst2Subset(join(work, "data"), 64, 16);
+  const run = join(work, "run");
+
+  beforeAll(async () => {
+    const t = await runCli(["train", "--model", TINY_MODEL, "--dataset", data, "--output", run, "--strategy", "auto", "--epochs", "1", "-q"], env);
+    expect(t.code, t.stderr).toBe(0);
+  });
+
+  it("--strategy auto's decision is recorded in training_args.json", () => {
+    const args = JSON.parse(readFileSync(join(run, "training_args.json"), "utf8"));
+    expect(args.strategy).toBe("auto");
+    expect(args.strategy_decision).toMatch(/^64 training examples \(< 1,000\): feature extraction/);
+    expect(args.freeze_backbone).toBe(true);
+  });
+
+  it("predict --file gives one output per input line, an empty line being an empty text", async () => {
+    const file = join(work, "texts.txt");
+    writeFileSync(file, "a fine film\n\n   \ndull\r\n\nthe end\n");
+    const r = await runCli(["predict", run, "--file", file, "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).text)).toEqual(["a fine film", "", "", "dull", "", "the end"]);
+  });
+
+  it("a mistyped local folder is said not to exist, without asking the Hub", async () => {
+    const typo = await runCli(["train", "--model", "models/bert-randon-tiny", "--dataset", data, "--freeze-backbone", "--output", join(work, "typo"), "-q"], env);
+    expectOneLineError(typo, /^error: no such model directory: .*\/models\/bert-randon-tiny$/, /has no folder bert-randon-tiny/);
+    const offline = await runCli(["encode", "--model", "bert-randon-tiny", "x"], { ...env, HF_HUB_OFFLINE: "1" });
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toMatch(/there is no model folder .*bert-randon-tiny either/);
+  });
+
+  it("the train summary says 'top 1 layer'", async () => {
+    const r = await runCli(["train", "--model", TINY_MODEL, "--dataset", data, "--output", join(work, "top1"), "--unfreeze-top", "1", "--epochs", "1", "--max-length", "32", "-q"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/full fine-tuning, top 1 layer\)/);
+  });
+
+  it("npm run demo says its weights are random, prints the evaluation once, and runs again", () => {
+    const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.demo as string;
+    const out = join(work, "demo");
+    const cmd = script.replaceAll("runs/demo", out);
+    const runDemo = () => spawnSync("sh", ["-c", cmd], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+    const first = runDemo();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/random weights/);
+    expect(first.stdout.match(/confusion matrix/g)).toHaveLength(1);
+    expect(first.stdout.trimEnd().split("\n").slice(-2).map((l) => l.split("\t")[3])).toEqual(["a gripping, beautifully acted film", "the plot is thin and the jokes fall flat"]);
+    expect(runDemo().status).toBe(0); // into its own folder again
+  });
+});

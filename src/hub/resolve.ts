@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { BertuneError } from "../errors.js";
 import {
   cachedCommit,
@@ -126,8 +126,16 @@ export async function resolveModel(model: string, wanted: WantedFiles, options: 
   if (dir) return resolveLocal(dir, required, optional);
 
   const repo = checkRepoId(model.trim());
-  if (s.offline) return resolveOffline(repo, required, optional, s, "offline");
-  return resolveOnline(repo, required, optional, s);
+  try {
+    if (s.offline) return resolveOffline(repo, required, optional, s, "offline");
+    return await resolveOnline(repo, required, optional, s);
+  } catch (e) {
+    // Offline and not in the cache: perhaps a mistyped folder (online, the Hub's 404 says so itself).
+    if (s.offline && e instanceof BertuneError) {
+      (e as { message: string }).message += `; there is no model folder ${resolve(expandHome(model))} either`;
+    }
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -144,8 +152,18 @@ function looksLikePath(s: string): boolean {
     s.startsWith("~") ||
     s.includes("\\") ||
     isAbsolute(s) ||
-    s.split("/").length > 2
+    s.split("/").length > 2 ||
+    // "models/bert-tiny" where ./models is a folder: a path with a typo, not the Hub's org "models".
+    (s.includes("/") && isDirectory(resolve(dirname(s))))
   );
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The absolute directory `model` names, undefined when it is a Hub id; throws when it names a path that is not a directory. */
@@ -165,7 +183,9 @@ function localDirectory(model: string): string | undefined {
   if (looksLikePath(model)) {
     throw new BertuneError(
       `no such model directory: ${abs}`,
-      "check the path; a Hub model is named org/name (e.g. google-bert/bert-base-uncased)",
+      isDirectory(dirname(abs))
+        ? `check the spelling: ${dirname(abs)} has no folder ${basename(abs)}; a Hub model is named org/name (e.g. google-bert/bert-base-uncased)`
+        : "check the path; a Hub model is named org/name (e.g. google-bert/bert-base-uncased)",
     );
   }
   return undefined;

@@ -54,6 +54,8 @@ export async function saveRun(
   writeJsonAtomic(join(dir, RUN_FILES.trainingArgs), {
     // No absolute local path goes into the run (it would be pushed with it): the run itself is ".".
     ...argsToJson(args, "."),
+    // --strategy auto: what it chose and why (the chosen mode is in the args above).
+    ...(result.strategy !== undefined ? { strategy: "auto", strategy_decision: result.strategy } : {}),
     dataset: dataset.name,
     dataset_spec: portablePath(dir, data.spec),
     dataset_source: portablePath(dir, dataset.source),

@@ -15,8 +15,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** One text per line, blank lines included (an empty text), so outputs line up with inputs; a final line end ends the last line. */
 function lines(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  if (text === "") return [];
+  const all = text.split(/\r?\n/).map((l) => l.trim());
+  if (/\n$/.test(text)) all.pop();
+  return all;
 }
 
 function formatPrediction(p: Prediction): string {
@@ -29,7 +33,7 @@ export function predictCommand(): Command {
     .description("classify texts with a trained run: label, score and the probability of every label")
     .argument("<run>", "run folder written by `bertune train --output`")
     .argument("[texts...]", "texts to classify (default: one per line from --file or standard input)")
-    .option("-f, --file <path>", "read texts from a file, one per line (- for standard input)")
+    .option("-f, --file <path>", "read texts from a file, one per line (- for standard input); one output line per input line, an empty line is an empty text")
     .option("--json", "print one JSON object per text", false);
   addModelOptions(cmd);
   cmd.addHelpText(

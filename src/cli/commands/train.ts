@@ -244,7 +244,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   const mode =
     result.mode === "frozen"
       ? `frozen encoder, ${a.pooling} pooling`
-      : `full fine-tuning${a.unfreezeTop !== undefined ? `, top ${a.unfreezeTop} layers` : ""}${a.gradualUnfreeze ? ", gradual unfreezing" : ""}${a.fromScratch ? ", from scratch" : ""}`;
+      : `full fine-tuning${a.unfreezeTop !== undefined ? `, top ${a.unfreezeTop} layer${a.unfreezeTop === 1 ? "" : "s"}` : ""}${a.gradualUnfreeze ? ", gradual unfreezing" : ""}${a.fromScratch ? ", from scratch" : ""}`;
   const rows: [string, string][] = [
     ["model", `${base.id}${base.local ? "" : ` @ ${base.revision.slice(0, 12)}`} (${mode})`],
     ["data set", `${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation`],
