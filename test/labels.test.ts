@@ -20,6 +20,7 @@ describe("encodeLabels: ids from raw labels, as datasets' class_encode_column an
   });
 
   it("maps other integer sets in numeric order, named by their values (two-digit and negative ones too)", () => {
+    expect(encodeLabels("d", { train: raw([0, 2, 2]) }).id2label).toEqual(["0", "2"]); // not contiguous from 0
     const enc = encodeLabels("d", { train: raw([10, 3, -2, "10", 3]), test: raw([-2]) });
     expect(enc.id2label).toEqual(["-2", "3", "10"]);
     expect(enc.ids.train).toEqual([2, 1, 0, 2, 1]);
@@ -38,6 +39,8 @@ describe("encodeLabels: ids from raw labels, as datasets' class_encode_column an
     const known = ["negative", "positive"];
     expect(encodeLabels("sst2", { train: raw([0, 1, "1"]) }, known)).toEqual({ id2label: known, ids: { train: [0, 1, 1], validation: undefined, test: undefined } });
     expect(encodeLabels("sst2", { train: raw(["positive", "NEGATIVE", " Positive "]) }, known).ids.train).toEqual([1, 0, 1]);
+    // An exact name wins over a case-insensitive match.
+    expect(encodeLabels("d", { train: raw(["a", "A", "a"]) }, ["a", "A"]).ids.train).toEqual([0, 1, 0]);
     const out = failure(() => encodeLabels("sst2", { train: raw([0, 2]) }, known));
     expect(out.message).toBe('train.csv, line 3: unknown label "2"; sst2 has the labels 0=negative, 1=positive.');
     expect(out.hint).toBe("Use a class id from 0 to 1 or one of those names, or load the file by its path to infer the labels.");
@@ -52,6 +55,9 @@ describe("encodeLabels: ids from raw labels, as datasets' class_encode_column an
       hint: "bertune trains classifiers: labels must be class ids (0, 1, ...) or class names, not scores.",
     });
     expect(failure(() => encodeLabels("d", { train: raw(["a", " 1.5 "]) })).message).toBe("train.csv, line 3: the label 1.5 is not a whole number.");
+    for (const text of ["12.5", ".25", "0.5e0", "25e-1", "2.5e+0", "125e-12", "-0.5"]) {
+      expect(failure(() => encodeLabels("d", { train: raw(["a", text]) })).message, text).toBe(`train.csv, line 3: the label ${text} is not a whole number.`);
+    }
     expect(failure(() => encodeLabels("d", { train: raw(["a", "  "]) }))).toEqual({ message: "train.csv, line 3: the label is empty.", hint: "Give every example a label, or remove unlabelled rows." });
     expect(failure(() => encodeLabels("d", { train: raw(["a", null]) }))).toEqual({ message: "train.csv, line 3: the label is missing.", hint: "Give every example a label, or remove unlabelled rows." });
     expect(failure(() => encodeLabels("d", { train: raw(["a", undefined]) })).message).toBe("train.csv, line 3: the label is missing.");
