@@ -63,3 +63,55 @@ describe("nothing is lost when training is killed", () => {
     expect(loadCheckpoint(last.dir).state.global_step).toBe(step - 1);
   });
 });
+
+describe("Ctrl-C and SIGTERM during full training (real signals through the CLI)", () => {
+  const work = tempDir();
+  const data = sst2Subset(join(work, "data"), 320, 32);
+  const env = { BERTUNE_CACHE: join(work, "cache"), HF_HOME: join(work, "hf") };
+  const args = (out: string) => ["train", "--model", TINY_MODEL, "--dataset", data, "--output", out, "--epochs", "2", "--batch-size", "8", "--max-length", "32", "--save-steps", "4", "--device", "wasm"];
+  let uninterrupted: Buffer;
+
+  /** Start a training, send `signal` (count times) once it has written a checkpoint; its exit code and stderr. */
+  async function interrupt(out: string, signal: NodeJS.Signals, count = 1): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), ...args(out)], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const closed = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+    const started = Date.now();
+    while (listCheckpoints(out).length === 0 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < count; i++) child.kill(signal);
+    return { code: await closed, stderr };
+  }
+
+  it("an uninterrupted run, for comparison", async () => {
+    const out = join(work, "whole");
+    const r = await runCli([...args(out), "-q"], env);
+    expect(r.code).toBe(0);
+    uninterrupted = readFileSync(join(out, "model.safetensors"));
+  });
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s finishes the step, writes a checkpoint and exits %i; resuming gives the uninterrupted weights bit for bit", async (signal, code) => {
+    const out = join(work, signal);
+    const r = await interrupt(out, signal);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(new RegExp(`interrupted \\(${signal}\\): stopping after this step`));
+    expect(r.stderr).toMatch(/interrupted at step (\d+); continue with --resume-from-checkpoint latest/);
+    const step = Number(/interrupted at step (\d+)/.exec(r.stderr)![1]);
+    expect(step).toBeLessThan(80); // it did stop early
+    expect(listCheckpoints(out).at(-1)!.step).toBe(step);
+    expect(existsSync(join(out, "model.safetensors"))).toBe(false);
+    const resumed = await runCli([...args(out), "--resume-from-checkpoint", "latest", "--json"], env);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).global_step).toBe(80);
+    expect(readFileSync(join(out, "model.safetensors")).equals(uninterrupted)).toBe(true);
+  });
+
+  it("the same signal twice quits at once, with no stack trace", async () => {
+    const r = await interrupt(join(work, "twice"), "SIGINT", 2);
+    expect(r.code).toBe(130);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -253,6 +253,9 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
         if (best && improvedNow && lastCheckpoint) state.best_model_checkpoint = lastCheckpoint;
       }
       bar.tick(1, { epoch: round4(state.epoch), loss: stepLoss });
+      // Let the event loop take a turn: the wasm backend's reads resolve as microtasks, so without
+      // this a SIGINT/SIGTERM handler (which sets the signal) would not run until training ended.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (o.signal?.aborted) {
         if (!saveNow) await checkpoint();
         stopped = "interrupted";

@@ -122,7 +122,8 @@ Examples:
       const output = resolve(o.output ?? defaultOutput(o.model, o.dataset));
       const started = performance.now();
       // One training per folder (a second is refused, naming the first); released at exit.
-      const lock = lockRunFolder(output);
+      // SIGINT and SIGTERM are the training's own (stop after the step, keep a checkpoint); the lock goes at exit.
+      const lock = lockRunFolder(output, { signals: ["SIGHUP"] });
       try {
         await train(o, output, started, log, verbose);
       } finally {
@@ -146,14 +147,18 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   }
   log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
   verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
-  // Ctrl-C: finish the current step, save a checkpoint (full mode), then exit.
+  // Ctrl-C or SIGTERM: full mode finishes the current step, saves a checkpoint, then exits (130 / 143);
+  // frozen mode has nothing to keep and exits at once. The same signal again quits at once.
   const abort = new AbortController();
-  const onSigint = () => {
-    log("interrupted: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
-    abort.abort();
-    process.once("SIGINT", () => process.exit(130));
+  const exitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+  let frozen = o.freezeBackbone;
+  const onStop = (signal: NodeJS.Signals) => {
+    if (frozen) process.exit(exitCodes[signal]);
+    log(`interrupted (${signal}): stopping after this step and saving a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : signal} again to quit at once)`);
+    abort.abort(signal);
+    process.once(signal, () => process.exit(exitCodes[signal]));
   };
-  process.once("SIGINT", onSigint);
+  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.once(s, onStop);
   const trainer = new Trainer({
     model: o.model,
     modelOptions: { revision: o.revision, offline: o.offline || undefined, threads: o.threads },
@@ -194,12 +199,13 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     log,
     signal: abort.signal,
   });
+  frozen = trainer.mode === "frozen"; // --strategy auto may have chosen it
   const result = await trainer.train();
-  process.removeListener("SIGINT", onSigint);
+  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.removeListener(s, onStop);
   try {
     if (result.stopped === "interrupted") {
       log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
-      process.exitCode = 130;
+      process.exitCode = exitCodes[abort.signal.reason as NodeJS.Signals] ?? 130;
       return;
     }
     await saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
