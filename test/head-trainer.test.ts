@@ -206,3 +206,52 @@ describe("closed-form gradients of the linear head", () => {
     t.dispose();
   });
 });
+
+describe("early stopping and load_best_model_at_end in frozen mode", () => {
+  // Validation labels unrelated to the training signal: eval accuracy wanders up and down, so the
+  // best evaluation is neither the first nor the last.
+  const train = separable(200, 16, 1);
+  const noisy = separable(80, 16, 5);
+  const rng = new Rng(9);
+  const validation = { ...noisy, labels: noisy.labels.map(() => rng.int(2)) };
+  const input = { train, validation, hiddenSize: 16, id2label: ["neg", "pos"], dropout: 0.1, initializerRange: 0.02 };
+  const base = { numTrainEpochs: 30, perDeviceTrainBatchSize: 16, learningRate: 3e-2, freezeBackbone: true };
+  const evalsOf = (r: ReturnType<typeof trainHead>) => r.state.log_history.filter((e) => e.eval_accuracy !== undefined);
+
+  it("stops after `patience` evaluations without a better accuracy and keeps the best evaluation's head", () => {
+    const all = evalsOf(trainHead(input, resolveArgs(base)));
+    expect(all).toHaveLength(30);
+    // Where patience 3 must stop, computed from the uninterrupted run's evaluations.
+    let best = -1;
+    let bestAt = -1;
+    let stopAt = -1;
+    for (let i = 0, left = 3; i < all.length; i++) {
+      if (all[i].eval_accuracy! > best) [best, bestAt, left] = [all[i].eval_accuracy!, i, 3];
+      else if (--left === 0) {
+        stopAt = i;
+        break;
+      }
+    }
+    expect(bestAt).toBeGreaterThan(0); // the scenario is not trivial: best is not the first...
+    expect(stopAt).toBeGreaterThan(bestAt);
+    expect(stopAt).toBeLessThan(29); // ...and patience ends the run early
+
+    const r = trainHead(input, resolveArgs({ ...base, earlyStoppingPatience: 3, loadBestModelAtEnd: true }));
+    expect(r.stopped).toBe("early-stopping");
+    expect(evalsOf(r).map((e) => e.eval_accuracy)).toEqual(all.slice(0, stopAt + 1).map((e) => e.eval_accuracy));
+    expect(r.state.global_step).toBe((stopAt + 1) * 13);
+    expect(r.state.best_metric).toBe(best);
+    // The kept head is the best evaluation's: same accuracy and the very same loss.
+    const kept = evaluateHead(r.head, validation, input.id2label);
+    expect(kept.report.accuracy).toBe(best);
+    expect(kept.loss).toBe(all[bestAt].eval_loss);
+    expect(r.evalReport.accuracy).toBe(best);
+  });
+
+  it("without load_best_model_at_end, the last head is kept", () => {
+    const r = trainHead(input, resolveArgs({ ...base, earlyStoppingPatience: 3 }));
+    const evals = evalsOf(r);
+    expect(r.stopped).toBe("early-stopping");
+    expect(evaluateHead(r.head, validation, input.id2label).loss).toBe(evals.at(-1)!.eval_loss);
+  });
+});

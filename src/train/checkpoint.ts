@@ -82,7 +82,8 @@ export function rotateCheckpoints(outputDir: string, limit: number | null, keep:
   for (const name of existsSync(outputDir) ? readdirSync(outputDir) : []) {
     if (/^checkpoint-\d+\.tmp-/.test(name)) rmSync(join(outputDir, name), { recursive: true, force: true });
   }
-  if (limit === null) return;
+  // No limit, or 0 (as transformers' save_total_limit: nothing is rotated away).
+  if (limit === null || limit <= 0) return;
   const all = listCheckpoints(outputDir);
   const keepIsNewest = keep !== null && all.length > 0 && resolve(all[all.length - 1].dir) === resolve(keep);
   let excess = all.length - (limit === 1 && keep !== null && !keepIsNewest ? 2 : limit);

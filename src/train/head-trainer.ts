@@ -29,6 +29,8 @@ export interface HeadTrainingInput {
 
 export interface HeadTrainingResult extends TrainingOutcome {
   head: LinearHead;
+  /** Set when early stopping ended training before the last epoch. */
+  stopped?: "early-stopping";
 }
 
 /** Validation metrics of a head on precomputed features. */
@@ -83,13 +85,27 @@ export function trainHead(
   const batch = new Float32Array(bs * h);
   const grads = headGradientBuffers(head, bs);
 
+  // Early stopping and load_best_model_at_end, as in full mode: the best evaluation's weights are
+  // copied (a head is small) and put back at the end; patience counts evaluations without a better one.
+  let patienceLeft = args.earlyStoppingPatience;
+  let best: { weight: Float32Array; bias: Float32Array; metric: number } | undefined;
   const logEval = (epoch: number): LogEntry => {
     const { report, loss } = evaluateHead(head, validation, id2label);
     state.epoch = epoch;
-    return recordEval(state, report, loss).entry;
+    const { entry, improved } = recordEval(state, report, loss);
+    if (improved) {
+      patienceLeft = args.earlyStoppingPatience;
+      if (args.loadBestModelAtEnd) best = { weight: head.weight.slice(), bias: head.bias.slice(), metric: report.accuracy };
+    } else if (patienceLeft !== null) {
+      patienceLeft--;
+    }
+    return entry;
   };
+  const outOfPatience = () => patienceLeft !== null && patienceLeft <= 0;
+  let stopped: HeadTrainingResult["stopped"];
 
   let lossSum = 0;
+  let samplesSeen = 0;
   let window = { sum: 0, count: 0 };
   let lastNorm = 0;
   const flushLog = (epoch: number, lr: number) => {
@@ -100,7 +116,7 @@ export function trainHead(
 
   const started = performance.now();
   const bar = (hooks.progress ?? silentProgress)("training", totalSteps, "step");
-  for (let epoch = 0; epoch < args.numTrainEpochs; epoch++) {
+  outer: for (let epoch = 0; epoch < args.numTrainEpochs; epoch++) {
     const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
     const dropRng = new Rng(streamSeed(args.seed, STREAM_DROPOUT, epoch));
     let lr = 0;
@@ -116,21 +132,37 @@ export function trainHead(
       optimizer.step([grads.weight, grads.bias], lr, clipScale(lastNorm, args.maxGradNorm));
       state.global_step++;
       state.epoch = state.global_step / stepsPerEpoch;
+      samplesSeen += idx.length;
       lossSum += loss;
       window.sum += loss;
       window.count++;
       if (state.global_step % args.loggingSteps === 0) flushLog(state.epoch, lr);
       if (typeof args.evalStrategy === "number" && state.global_step % args.evalStrategy === 0) logEval(state.epoch);
       bar.tick(1, { epoch: round4(state.epoch), loss });
+      if (outOfPatience()) {
+        flushLog(state.epoch, lr);
+        stopped = "early-stopping";
+        break outer;
+      }
     }
     flushLog(epoch + 1, lr);
     if (args.evalStrategy === "epoch") {
       const e = logEval(epoch + 1);
       log(`epoch ${epoch + 1}/${args.numTrainEpochs}: eval_loss ${e.eval_loss!.toFixed(4)}  eval_accuracy ${e.eval_accuracy!.toFixed(4)}`);
+      if (outOfPatience()) {
+        stopped = "early-stopping";
+        break;
+      }
     }
   }
   const trainRuntime = (performance.now() - started) / 1000;
   bar.done();
+  if (stopped) log(`early stopping: no better eval_accuracy in ${args.earlyStoppingPatience} evaluations`);
+  if (best) {
+    head.weight.set(best.weight);
+    head.bias.set(best.bias);
+    log(`kept the best model (eval_accuracy ${best.metric.toFixed(4)})`);
+  }
 
   const final = evaluateHead(head, validation, id2label);
   return {
@@ -138,8 +170,9 @@ export function trainHead(
     state,
     evalReport: final.report,
     evalLoss: final.loss,
-    trainLoss: totalSteps ? lossSum / totalSteps : 0,
+    trainLoss: state.global_step ? lossSum / state.global_step : 0,
     trainRuntime,
-    trainSamplesPerSecond: (n * args.numTrainEpochs) / Math.max(trainRuntime, 1e-9),
+    trainSamplesPerSecond: samplesSeen / Math.max(trainRuntime, 1e-9),
+    stopped,
   };
 }

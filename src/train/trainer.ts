@@ -78,6 +78,13 @@ export class Trainer {
       this.strategyReason = choice.reason;
     }
     this.args = resolveArgs(args);
+    if (this.args.freezeBackbone && this.args.resumeFromCheckpoint) {
+      // Frozen training keeps no checkpoints (it takes seconds on cached features): resuming would silently start over.
+      throw new BertuneError(
+        `--resume-from-checkpoint does not apply to frozen-backbone training${this.strategyReason ? " (chosen by --strategy auto)" : ""}: it keeps no checkpoints`,
+        "train again without --resume-from-checkpoint: the encoder's features are cached, so it starts where it matters",
+      );
+    }
     if (!this.args.freezeBackbone && this.args.pooling !== "pooler") {
       // A full run is saved as BertForSequenceClassification, and every loader of that (transformers,
       // transformers.js) applies the tanh pooler: a run trained on another pooling would predict differently there.
@@ -166,6 +173,7 @@ export class Trainer {
         ...outcome(r),
         backend: "cpu",
         featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache },
+        stopped: r.stopped,
         strategy: this.strategyReason,
         tensors: async () => r.head.toTensors(),
         dispose: () => {},

@@ -93,7 +93,7 @@ export function trainCommand(): Command {
     .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length", { min: 2, example: DEFAULT_ARGS.maxLength, hint: `a length in tokens that leaves room for [CLS] and [SEP], for example --max-length ${DEFAULT_ARGS.maxLength}` }), DEFAULT_ARGS.maxLength)
     .option("--pooling <how>", `head input: ${POOLINGS.join(", ")} (pooler = BERT's tanh pooler on [CLS])`, choiceArg("--pooling", POOLINGS), DEFAULT_ARGS.pooling)
     .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), DEFAULT_ARGS.saveStrategy)
-    .option("--save-total-limit <n>", "keep at most N checkpoints (the best is never deleted)", positiveIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
+    .option("--save-total-limit <n>", "keep at most N checkpoints, 0 for no limit (the best is never deleted)", nonNegativeIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
     .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order')
     .option("--early-stopping-patience <n>", "stop after N evaluations without a better eval accuracy (keeps the best model)", positiveIntArg("--early-stopping-patience", 3))
     .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
