@@ -10,7 +10,7 @@ transformers and shares no code with the TypeScript model. It runs in float64.
    BertForSequenceClassification too. The script stops if it does not match.
 2. It then writes a small model (vocab 40, hidden 16, 2 layers) whose weights are large enough
    that the activation variants and LayerNorm eps visibly change the outputs, and records:
-   - forward outputs for hidden_act gelu, gelu_new, relu and for layer_norm_eps 1e-7;
+   - forward outputs for hidden_act gelu, gelu_new, relu, silu, tanh and for layer_norm_eps 1e-7;
    - several full fine-tuning steps on one full batch: linear warmup + decay, clipping that acts
      (gradient norm >> max_grad_norm), torch's own AdamW with the Hugging Face Trainer's two
      parameter groups (no decay on biases and LayerNorm parameters, found by module type), and
@@ -77,6 +77,8 @@ ACT = {
     "gelu": lambda x: 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0))),
     "gelu_new": lambda x: 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))),
     "relu": lambda x: torch.clamp(x, min=0.0),
+    "silu": lambda x: x / (1.0 + torch.exp(-x)),
+    "tanh": torch.tanh,
 }
 
 
@@ -298,7 +300,10 @@ def main():
         "batch": {"input_ids": ids.tolist(), "token_type_ids": types.tolist(), "attention_mask": mask.long().tolist(), "labels": labels},
         "forward": {},
     }
-    variants = {"gelu": {}, "gelu_new": {"hidden_act": "gelu_new"}, "relu": {"hidden_act": "relu"}, "gelu_eps_1e-7": {"layer_norm_eps": 1e-7}}
+    variants = {
+        "gelu": {}, "gelu_new": {"hidden_act": "gelu_new"}, "relu": {"hidden_act": "relu"}, "silu": {"hidden_act": "silu"},
+        "tanh": {"hidden_act": "tanh"}, "gelu_eps_1e-7": {"layer_norm_eps": 1e-7},
+    }
     outs = {}
     for name, over in variants.items():
         c = {**cfg, **over}

@@ -8,6 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, st
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { TfBertModel } from "../src/bert/tfjs-bert.js";
+import { batchTensors } from "../src/bert/sequence-classifier.js";
 import { bertParameterShapes, isNoDecay, parameterGroup, readBertWeights } from "../src/bert/weights.js";
 import { parseSafetensors, readSafetensors, serializeSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { tf, useBackend } from "../src/backend/tfjs.js";
@@ -21,7 +22,7 @@ import { newTrainerState, recordEval, round4 } from "../src/train/state.js";
 import { classificationReport, type ClassificationReport } from "../src/metrics/classification.js";
 import { FeatureCache, Trainer, loadDataset, loadModel } from "../src/index.js";
 import { TINY_MODEL, sst2Subset, tempDir } from "./helpers/fixtures.js";
-import { REF_MINI, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
+import { REF_MINI, refMini, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
 
 beforeAll(async () => {
   await useBackend("wasm");
@@ -243,6 +244,18 @@ describe("frozen features: the cache key of a local model follows its weights", 
 });
 
 describe("--from-scratch init: BertPreTrainedModel._init_weights with a normal truncated at 2 std", () => {
+  it("zeroes exactly the padding row (pad_token_id) of the word embeddings, and no row of any other tensor", async () => {
+    const model = TfBertModel.random({ ...refMiniConfig, pad_token_id: 3, initializer_range: 0.05 }, 5);
+    const w = await model.toTensors();
+    const h = refMiniConfig.hidden_size;
+    const rowIsZero = (name: string, r: number) => w[name].data.subarray(r * h, (r + 1) * h).every((x) => x === 0);
+    expect([0, 1, 2, 3, 4].map((r) => rowIsZero("embeddings.word_embeddings.weight", r))).toEqual([false, false, false, true, false]);
+    for (const name of ["embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight", "encoder.layer.0.attention.self.query.weight", "pooler.dense.weight"]) {
+      for (let r = 0; r < w[name].shape[0]; r++) expect(rowIsZero(name, r), `${name} row ${r}`).toBe(false);
+    }
+    model.dispose();
+  });
+
   it("draws weights in [-2σ, 2σ] with the truncated normal's std 0.8796σ; biases 0, LayerNorm 1, padding row 0", async () => {
     const sigma = 0.05;
     const model = TfBertModel.random({ ...refMiniConfig, vocab_size: 400, hidden_size: 64, intermediate_size: 128, initializer_range: sigma }, 3);
@@ -328,5 +341,47 @@ describe("classificationReport refusals say exactly what is wrong", () => {
     });
     expect(fail(() => classificationReport([0], [0], [])).message).toBe("cannot compute metrics: there are no labels (id2label is empty)");
     expect(fail(() => classificationReport([], [], ["a"]))).toEqual({ message: "cannot compute metrics on an empty set of examples", hint: "Check that the evaluation split is not empty." });
+  });
+});
+
+describe("TfBertModel: dropout, limits, names and memory", () => {
+  const B = refMini.batch;
+  const inputs = () => batchTensors({ inputIds: B.input_ids, tokenTypeIds: B.token_type_ids, attentionMask: B.attention_mask });
+  const pooled = async (m: TfBertModel, seed?: number) => Array.from(await m.forward(inputs(), { dropoutSeed: seed }).poolerOutput.data());
+
+  it("applies dropout only in training mode and only at a positive rate; the masks follow the seed", async () => {
+    const withDropout = TfBertModel.fromSafetensors(readSafetensors(join(REF_MINI, "model.safetensors")), { ...refMiniConfig, hidden_dropout_prob: 0.3, attention_probs_dropout_prob: 0.3 });
+    const evalMode = await pooled(withDropout);
+    const a = await pooled(withDropout, 1);
+    expect(a).not.toEqual(evalMode);
+    expect(await pooled(withDropout, 1)).toEqual(a);
+    expect(await pooled(withDropout, 2)).not.toEqual(a);
+    withDropout.dispose();
+    const noDropout = TfBertModel.fromSafetensors(readSafetensors(join(REF_MINI, "model.safetensors")), refMiniConfig); // rates 0
+    expect(await pooled(noDropout, 1)).toEqual(await pooled(noDropout));
+    noDropout.dispose();
+  });
+
+  it("refuses a sequence longer than max_position_embeddings, and an unknown activation", () => {
+    const m = TfBertModel.random(refMiniConfig, 1);
+    const long = Array.from({ length: refMiniConfig.max_position_embeddings + 1 }, () => 1);
+    const t = batchTensors({ inputIds: [long], tokenTypeIds: [long.map(() => 0)], attentionMask: [long] });
+    expect(() => m.forward(t)).toThrow("a sequence of 17 tokens exceeds the model's 16 positions");
+    const ok = long.slice(1);
+    expect(() => m.forward(batchTensors({ inputIds: [ok], tokenTypeIds: [ok.map(() => 0)], attentionMask: [ok] }))).not.toThrow();
+    m.dispose();
+    expect(() => TfBertModel.random({ ...refMiniConfig, hidden_act: "swishy" }, 1)).toThrow('hidden_act "swishy" is not supported');
+  });
+
+  it("names its weights as Hugging Face does (bare, or with a prefix), and frees them all on dispose", async () => {
+    const before = tf.memory().numTensors;
+    const m = TfBertModel.random(refMiniConfig, 1);
+    const names = [...bertParameterShapes(refMiniConfig).keys()];
+    expect(Object.keys(await m.toTensors()).sort()).toEqual([...names].sort());
+    expect(Object.keys(await m.toTensors("bert.")).sort()).toEqual(names.map((n) => `bert.${n}`).sort());
+    expect(tf.memory().numTensors).toBe(before + names.length);
+    m.dispose();
+    expect(m.params.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

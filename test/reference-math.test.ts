@@ -52,6 +52,8 @@ describe("forward pass against plain PyTorch, on weights where the variants diff
     ["gelu", "exact erf GELU (not the tanh approximation)"],
     ["gelu_new", "the tanh approximation"],
     ["relu", "relu"],
+    ["silu", "silu (x·sigmoid x)"],
+    ["tanh", "tanh"],
     ["gelu_eps_1e-7", "layer_norm_eps from config.json (1e-7), not a fixed 1e-12"],
   ])("%s: %s", async (variant) => {
     const v = ref.forward[variant];
@@ -63,6 +65,18 @@ describe("forward pass against plain PyTorch, on weights where the variants diff
     const last = await out.lastHiddenState.data();
     expect(maxAbsDiff(realTokens(last, c.hidden_size), realTokens(v.last_hidden_state, c.hidden_size))).toBeLessThan(TOL);
     expect(maxAbsDiff(await out.poolerOutput.data(), v.pooler_output)).toBeLessThan(TOL);
+    bert.dispose();
+  });
+});
+
+describe("activation aliases", () => {
+  it.each([
+    ["gelu_pytorch_tanh", "gelu_new"],
+    ["swish", "silu"],
+  ])("%s computes %s", async (alias, variant) => {
+    const bert = TfBertModel.fromSafetensors(weights, { ...config, hidden_act: alias });
+    const out = bert.forward(inputs());
+    expect(maxAbsDiff(await out.poolerOutput.data(), ref.forward[variant].pooler_output)).toBeLessThan(2e-5);
     bert.dispose();
   });
 });
