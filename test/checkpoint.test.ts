@@ -60,12 +60,32 @@ describe("checkpoints in the Trainer's layout", () => {
     mkdirSync(join(out, "checkpoint-11")); // no trainer_state.json: incomplete
     mkdirSync(join(out, "checkpoint-12.tmp-1-ab"));
     mkdirSync(join(out, "runs"));
+    for (const other of ["old-checkpoint-4", "checkpoint-5-copy"]) {
+      mkdirSync(join(out, other));
+      writeFileSync(join(out, other, "trainer_state.json"), "{}");
+    }
     writeFileSync(join(out, "checkpoint-7"), "a file, not a folder");
     expect(listCheckpoints(out)).toEqual([9, 10, 100].map((step) => ({ dir: join(out, `checkpoint-${step}`), step })));
     expect(listCheckpoints(join(out, "missing"))).toEqual([]);
     expect(findCheckpoint(out, "latest")).toBe(join(out, "checkpoint-100"));
     expect(findCheckpoint(out, join(out, "checkpoint-9"))).toBe(join(out, "checkpoint-9"));
     rotateCheckpoints(join(out, "missing"), 1, null); // nothing to do, no error
+    rotateCheckpoints(tempDir(), 1, join(out, "checkpoint-9")); // no checkpoints at all, a best named: no error
+  });
+
+  it("rotates by the limit: 0 keeps all (as save_total_limit 0), 3 keeps the newest three, the best never goes", () => {
+    const out = tempDir();
+    for (const s of [1, 2, 3, 4, 5, 6]) saveCheckpoint(out, contents(s));
+    mkdirSync(join(out, "checkpoint-12.tmp-9-ff"));
+    mkdirSync(join(out, "my-checkpoint-1.tmp-x"));
+    rotateCheckpoints(out, 0, null);
+    expect(listCheckpoints(out).map((c) => c.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(existsSync(join(out, "checkpoint-12.tmp-9-ff"))).toBe(false);
+    expect(existsSync(join(out, "my-checkpoint-1.tmp-x"))).toBe(true);
+    rotateCheckpoints(out, 3, join(out, "checkpoint-2"));
+    expect(listCheckpoints(out).map((c) => c.step)).toEqual([2, 5, 6]);
+    rotateCheckpoints(out, 3, null);
+    expect(listCheckpoints(out).map((c) => c.step)).toEqual([2, 5, 6]);
   });
 
   it("explains what is wrong with a checkpoint it cannot resume from", () => {
@@ -82,9 +102,16 @@ describe("checkpoints in the Trainer's layout", () => {
     } catch (e) {
       expect((e as { hint?: string }).hint).toBe("use --resume-from-checkpoint latest, or a checkpoint-N folder");
     }
+    mkdirSync(join(out, "checkpoint-2"));
+    expect(() => findCheckpoint(out, join(out, "checkpoint-2"))).toThrow("is not a complete checkpoint (no trainer_state.json)");
     const dir = saveCheckpoint(out, contents(4));
     writeFileSync(join(dir, "trainer_state.json"), "{not json");
     expect(() => loadCheckpoint(dir)).toThrow("the checkpoint checkpoint-4 has an unreadable trainer_state.json");
+    try {
+      loadCheckpoint(dir);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toBe("resume from an earlier checkpoint");
+    }
     expect(existsSync(dir)).toBe(true);
   });
 });
