@@ -176,7 +176,7 @@ describe.concurrent("bad input through the CLI", () => {
     ["tokenizer.json with a broken model", { "tokenizer.json": '{"version": "1.0", "model": null}' }, /cannot build the tokenizer/],
   ])("a model folder with %s is refused", async (what, change, message) => {
     const dir = modelVariant(join(work, `model-${what.replace(/\W+/g, "-")}`), change);
-    const r = await runCli(["train", "--model", dir, "--dataset", join(work, "sst2"), "--freeze-backbone", "--output", join(work, "never")], env);
+    const r = await runCli(["train", "--model", dir, "--dataset", join(work, "sst2"), "--freeze-backbone", "--output", join(work, `never-${what.replace(/\W+/g, "-")}`)], env);
     expectUserError(r, message);
   });
 

@@ -138,7 +138,16 @@ export function lockRunFolder(dir: string, o: LockOptions = {}): RunLock {
   const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   for (let attempt = 0; ; attempt++) {
     if (attempt >= 50) throw new BertuneError(`could not take the lock ${path}`, `if no training uses ${dir}, delete that file`);
-    if (createExclusive(path, content)) break;
+    let took: boolean;
+    try {
+      took = createExclusive(path, content);
+    } catch (e) {
+      // A run that made the folder for its lock alone removed it on release, just now: make it again.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      mkdirSync(dir, { recursive: true });
+      continue;
+    }
+    if (took) break;
     const held = readOwner(path);
     if (held === undefined) {
       if (!existsSync(path)) continue; // released meanwhile
