@@ -371,6 +371,17 @@ describe("TfBertModel: dropout, limits, names and memory", () => {
     expect(() => m.forward(batchTensors({ inputIds: [ok], tokenTypeIds: [ok.map(() => 0)], attentionMask: [ok] }))).not.toThrow();
     m.dispose();
     expect(() => TfBertModel.random({ ...refMiniConfig, hidden_act: "swishy" }, 1)).toThrow('hidden_act "swishy" is not supported');
+    const hintOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { hint?: string }).hint;
+      }
+    };
+    expect(hintOf(() => TfBertModel.random({ ...refMiniConfig, hidden_act: "swishy" }, 1))).toBe("supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh");
+    const m2 = TfBertModel.random(refMiniConfig, 1);
+    expect(hintOf(() => m2.forward(t))).toBe("use --max-length 16 or less");
+    m2.dispose();
   });
 
   it("names its weights as Hugging Face does (bare, or with a prefix), and frees them all on dispose", async () => {
