@@ -39,6 +39,7 @@ Typical use:
   $ bertune train --model bert-base-uncased --dataset sst2 --freeze-backbone --output runs/sst2
   $ bertune evaluate runs/sst2 --dataset sst2 --split validation
   $ bertune predict runs/sst2 "a gripping, beautifully acted film"
+  $ bertune export runs/sst2 --quantize      # onnx/ for transformers.js, in Node and browsers
 
 Environment: HF_HOME / HF_HUB_CACHE (cache), HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE=1, BERTUNE_CACHE (features).`,
 );
