@@ -255,3 +255,46 @@ describe("early stopping and load_best_model_at_end in frozen mode", () => {
     expect(evaluateHead(r.head, validation, input.id2label).loss).toBe(evals.at(-1)!.eval_loss);
   });
 });
+
+describe("head training's bookkeeping: log history, eval steps, train loss and throughput", () => {
+  const train = separable(100, 8, 3); // 100 rows, batch 16: 7 steps an epoch (the last one of 4 rows)
+  const validation = separable(20, 8, 4);
+  const input = { train, validation, hiddenSize: 8, id2label: ["neg", "pos"], dropout: 0.1, initializerRange: 0.02 };
+  const args = (extra: Record<string, unknown>) => resolveArgs({ numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 1e-2, ...extra });
+  const losses = (r: ReturnType<typeof trainHead>) => r.state.log_history.filter((e) => e.loss !== undefined);
+
+  it("logs every loggingSteps steps and at each epoch's end, each entry the mean loss of its window", () => {
+    const every = losses(trainHead(input, args({ loggingSteps: 1 })));
+    expect(every.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    const r = trainHead(input, args({ loggingSteps: 3 }));
+    const windows = losses(r);
+    // Steps 3 and 6, the epoch's end at 7 (a window of one step), then 9, 12 and 14.
+    expect(windows.map((e) => [e.step, e.epoch])).toEqual([
+      [3, round(3 / 7)],
+      [6, round(6 / 7)],
+      [7, 1],
+      [9, round(9 / 7)],
+      [12, round(12 / 7)],
+      [14, 2],
+    ]);
+    const mean = (from: number, to: number) => every.slice(from - 1, to).reduce((a, e) => a + e.loss!, 0) / (to - from + 1);
+    const expected = [mean(1, 3), mean(4, 6), mean(7, 7), mean(8, 9), mean(10, 12), mean(13, 14)];
+    windows.forEach((e, i) => expect(e.loss).toBeCloseTo(expected[i], 12));
+    // train_loss is the mean over every step; samples per second counts each example once per epoch.
+    expect(r.trainLoss).toBeCloseTo(mean(1, 14), 12);
+    expect(r.trainRuntime).toBeGreaterThan(0);
+    expect(r.trainRuntime).toBeLessThan(60);
+    expect(r.trainSamplesPerSecond * r.trainRuntime).toBeCloseTo(200, 6);
+  });
+
+  it("evaluates every N steps with a numeric eval strategy, and at epoch ends with 'epoch'", () => {
+    const evalSteps = (r: ReturnType<typeof trainHead>) => r.state.log_history.filter((e) => e.eval_accuracy !== undefined).map((e) => e.step);
+    expect(evalSteps(trainHead(input, args({ evalStrategy: 5 })))).toEqual([5, 10]);
+    expect(evalSteps(trainHead(input, args({ evalStrategy: "epoch" })))).toEqual([7, 14]);
+    expect(evalSteps(trainHead(input, args({ evalStrategy: "no" })))).toEqual([]);
+  });
+});
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
