@@ -61,10 +61,8 @@ export const FROZEN_EXPORT_FILES = {
   optional: TOKENIZER_FILES,
 };
 
-export const FULL_FILES = {
-  required: ["config.json", "tokenizer.json", "model.safetensors"],
-  optional: TOKENIZER_FILES,
-};
+/** Full fine-tuning needs the same files as the frozen path. */
+export const FULL_FILES = FROZEN_FILES;
 
 function base(resolved: ResolvedModel): ModelBase {
   return {
@@ -82,7 +80,8 @@ function base(resolved: ResolvedModel): ModelBase {
  * writes from model.safetensors, or — only for a repo without safetensors — its ONNX export.
  */
 export async function loadModel(model: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const first = await resolveModel(model, { required: FROZEN_FILES.required.filter((f) => f !== "model.safetensors"), optional: ["model.safetensors", ...TOKENIZER_FILES] }, options);
+  // Safetensors optional at first: a repo without them falls back to its ONNX export below.
+  const first = await resolveModel(model, { required: ["config.json", "tokenizer.json"], optional: ["model.safetensors", ...TOKENIZER_FILES] }, options);
   const sessionOptions = { device: options.onnxDevice, threads: options.threads };
   if (first.files["model.safetensors"]) {
     const b = base(first);

@@ -71,7 +71,7 @@ export async function openBertSession(path: string, options: OnnxEncoderOptions 
       throw new BertuneError(`--device webgpu: onnxruntime found no WebGPU adapter (${message.split(/\.\s|\n/).at(-1)?.trim() || "no GPU"})`, WEBGPU_HINT);
     }
     throw new BertuneError(
-      `cannot load the ONNX graph ${path}: ${(e as Error).message.split("\n")[0]}`,
+      `cannot load the ONNX graph ${path}: ${message.split("\n")[0]}`,
       "the file is missing or corrupt: download the model (or export the run) again",
     );
   }
