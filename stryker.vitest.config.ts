@@ -13,6 +13,7 @@ export default defineConfig({
       "test/full-trainer.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
+      "test/linear-head.test.ts",
       "test/metrics.test.ts",
       "test/data.columns-labels.test.ts",
       "test/library.test.ts",
