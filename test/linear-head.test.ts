@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { BertuneError } from "../src/errors.js";
-import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits, softmaxRows } from "../src/heads/linear-head.js";
+import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits, scoreObjective, softmaxRows } from "../src/heads/linear-head.js";
+import type { Objective } from "../src/heads/objective.js";
 import { Rng } from "../src/util/rng.js";
 
 function randomHead(h: number, k: number, seed: number): LinearHead {
@@ -60,6 +61,37 @@ describe.each([2, 3, 5])("LinearHead with %i labels", (k) => {
     const want = logits64(head, x, rows);
     const dz = want.map((z, r) => softmax64(z).map((p, j) => (p - (j === labels[r] ? 1 : 0)) / rows));
     expect(loss).toBeCloseTo(want.reduce((a, z, r) => a - Math.log(softmax64(z)[labels[r]]), 0) / rows, 5);
+    for (let j = 0; j < k; j++) {
+      expect(grads.bias[j]).toBeCloseTo(dz.reduce((a, row) => a + row[j], 0), 6);
+      for (let i = 0; i < h; i++) expect(grads.weight[j * h + i]).toBeCloseTo(dz.reduce((a, row, r) => a + row[j] * x[r * h + i], 0), 5);
+    }
+  });
+  it.each([
+    ["multi-label with pos_weight", "multi_label_classification"],
+    ["regression", "regression"],
+    ["single-label, weighted and smoothed", "single_label_classification"],
+  ] as const)("the gradient under an objective (%s) equals the float64 derivative of its loss", (_, problemType) => {
+    const w = Float32Array.from({ length: k }, (_, j) => 0.5 + j);
+    const obj: Objective =
+      problemType === "single_label_classification" ? { problemType, numLabels: k, classWeights: w, labelSmoothing: 0.1 } : problemType === "regression" ? { problemType, numLabels: k } : { problemType, numLabels: k, classWeights: w };
+    const targets = problemType === "single_label_classification" ? labels : Array.from({ length: rows * k }, (_, i) => (problemType === "regression" ? rng.normal() : (i * 7) % 3 === 0 ? 1 : 0));
+    const z = logits64(head, x, rows);
+    // dL/dlogits in float64, from the formulas of torch's losses (mean reduction).
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    const norm = labels.reduce((a, y) => a + w[y], 0);
+    const wAll = w.reduce((a, v) => a + v, 0);
+    const dz = z.map((zr, r) =>
+      zr.map((v, j) => {
+        const t = targets[r * k + j];
+        if (problemType === "regression") return (2 * (v - t)) / (rows * k);
+        if (problemType === "multi_label_classification") return ((1 - t) * sig(v) - w[j] * t * sig(-v)) / (rows * k);
+        const p = softmax64(zr)[j];
+        return (0.9 * w[labels[r]] * (p - (j === labels[r] ? 1 : 0)) + (0.1 / k) * (wAll * p - w[j])) / norm;
+      }),
+    );
+    const grads = headGradientBuffers(head, rows);
+    const loss = linearHeadGradients(head, x, targets, grads, obj);
+    expect(loss).toBeCloseTo(scoreObjective(obj, head.logits(x, rows), rows, targets).loss, 6);
     for (let j = 0; j < k; j++) {
       expect(grads.bias[j]).toBeCloseTo(dz.reduce((a, row) => a + row[j], 0), 6);
       for (let i = 0; i < h; i++) expect(grads.weight[j * h + i]).toBeCloseTo(dz.reduce((a, row, r) => a + row[j] * x[r * h + i], 0), 5);

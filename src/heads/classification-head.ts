@@ -1,6 +1,7 @@
 import type { TensorToWrite } from "../formats/safetensors.js";
 import { readFloat32, tf } from "../backend/tfjs.js";
 import { LinearHead } from "./linear-head.js";
+import { objectiveLossTensor, singleLabelObjective } from "./objective.js";
 
 let nextId = 0;
 
@@ -63,16 +64,10 @@ export class ClassificationHead {
 }
 
 /**
- * Mean softmax cross-entropy of logits against integer labels, as torch's CrossEntropyLoss.
- * The one-hot matrix is built on the host as float32: tf.oneHot makes int32 (its float32
- * option writes int bits on wasm), and tfjs' int32 → float32 cast only relabels the buffer,
- * which WebGPU kernels then misread.
+ * Mean softmax cross-entropy of logits against integer labels, as torch's CrossEntropyLoss:
+ * objectiveLossTensor's plain single-label case (which builds its one-hot matrix on the host
+ * as float32: tf.oneHot makes int32, and tfjs' int32 → float32 cast misreads on WebGPU).
  */
 export function crossEntropy(logits: tf.Tensor2D, labels: readonly number[], numLabels: number): tf.Scalar {
-  return tf.tidy(() => {
-    const onehot = new Float32Array(labels.length * numLabels);
-    labels.forEach((y, i) => (onehot[i * numLabels + y] = 1));
-    const logp = tf.logSoftmax(logits);
-    return logp.mul(tf.tensor2d(onehot, [labels.length, numLabels])).sum(1).neg().mean() as tf.Scalar;
-  });
+  return objectiveLossTensor(singleLabelObjective(numLabels), logits, labels);
 }

@@ -3,6 +3,9 @@ import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
 import type { SafetensorsFile, TensorToWrite } from "../formats/safetensors.js";
 import { expectTensor, tensorToFloat32 } from "../formats/safetensors.js";
+import { activate, objectiveLoss, singleLabelObjective, softmaxRows, targetRows, type Objective, type Targets } from "./objective.js";
+
+export { softmaxRows };
 
 /**
  * The classification head of BertForSequenceClassification — dropout, then
@@ -134,35 +137,30 @@ export function headGradientBuffers(head: LinearHead, batchSize: number): HeadGr
 }
 
 /**
- * Mean softmax cross-entropy of the head on a batch x [b × hidden] (dropout already applied)
- * and its gradients in closed form, written into `grads`: dL/dlogits = (softmax − onehot)/b,
- * dW = (dL/dlogits)ᵀ·x, db = Σ dL/dlogits. Returns the loss (as torch's CrossEntropyLoss).
- * As in the forward product, labels are taken two at a time in the gradient.
+ * The loss of the head on a batch x [b × hidden] (dropout already applied) under `objective`
+ * (by default plain softmax cross-entropy: the single-label loss without weights or smoothing)
+ * and its gradients in closed form, written into `grads`: the objective writes dL/dlogits over
+ * the batch's logits in place, then dW = (dL/dlogits)ᵀ·x and db = Σ dL/dlogits. Returns the
+ * loss as torch computes it (see objective.ts). `targets` are class ids for single-label, else
+ * the b × K float matrix. As in the forward product, labels are taken two at a time in dW.
  */
-export function linearHeadGradients(head: LinearHead, x: Float32Array, labels: readonly number[], grads: HeadGradients): number {
+export function linearHeadGradients(head: LinearHead, x: Float32Array, targets: Targets, grads: HeadGradients, objective?: Objective): number {
   const { hiddenSize: h, numLabels: k } = head;
-  const b = labels.length;
+  const obj = objective ?? singleLabelObjective(k);
+  if (obj.numLabels !== k) throw new Error(`an objective of ${obj.numLabels} labels for a head of ${k}`);
+  const b = targetRows(obj, targets);
   const logits = head.logits(x, b, grads.logits);
+  // From here on the batch's logits hold dL/dlogits.
+  const loss = objectiveLoss(obj, logits, b, targets, logits);
   // Typed arrays in locals: V8 then keeps their bases in registers through the inner loops.
   const dw = grads.weight;
   const db = grads.bias;
   dw.fill(0);
   db.fill(0);
-  let loss = 0;
   for (let r = 0; r < b; r++) {
     const xr = r * h;
     const row = r * k;
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, logits[row + j]);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[row + j] - max);
-    loss -= logits[row + labels[r]] - max - Math.log(sum);
-    // From here on the row's logits hold dL/dlogits.
-    for (let j = 0; j < k; j++) {
-      const g = (Math.exp(logits[row + j] - max) / sum - (j === labels[r] ? 1 : 0)) / b;
-      logits[row + j] = g;
-      db[j] += g;
-    }
+    for (let j = 0; j < k; j++) db[j] += logits[row + j];
     for (let j = 0; j < k; j += 2) {
       const w0 = j * h;
       const g0 = logits[row + j];
@@ -179,7 +177,16 @@ export function linearHeadGradients(head: LinearHead, x: Float32Array, labels: r
       }
     }
   }
-  return loss / b;
+  return loss;
+}
+
+/**
+ * For evaluation: the mean loss of logits [rows × K] under `objective` (as objectiveLoss) and
+ * the scores shown to users (softmax probabilities, sigmoids, or the regression values).
+ */
+export function scoreObjective(objective: Objective, logits: Float32Array, rows: number, targets: Targets): { loss: number; scores: Float32Array } {
+  const k = objective.numLabels;
+  return { loss: objectiveLoss(objective, logits, rows, targets), scores: activate(objective.problemType, logits.subarray(0, rows * k), k) };
 }
 
 export function checkLabels(labels: ArrayLike<number>, numLabels: number): void {
@@ -189,19 +196,6 @@ export function checkLabels(labels: ArrayLike<number>, numLabels: number): void 
       throw new BertuneError(`label ${y} at row ${i} is outside 0..${numLabels - 1}`, "check the label column and id2label");
     }
   }
-}
-
-/** Row-wise softmax of logits [rows × k], in float64 for stable probabilities. */
-export function softmaxRows(logits: Float32Array, k: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / k; r++) {
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(logits[r * k + j] - max);
-    for (let j = 0; j < k; j++) out[r * k + j] = Math.exp(logits[r * k + j] - max) / sum;
-  }
-  return out;
 }
 
 /** Argmax per row and mean cross-entropy against labels, from logits [rows × k]. */
