@@ -14,6 +14,7 @@ export default defineConfig({
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
       "test/linear-head.test.ts",
+      "test/objective.test.ts",
       "test/metrics.test.ts",
       "test/data.columns-labels.test.ts",
       "test/library.test.ts",

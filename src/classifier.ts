@@ -10,7 +10,7 @@ import { BertuneError } from "./errors.js";
 import { FeatureCache } from "./features/cache.js";
 import { extractFeatures, mapSortedBatches, type TextInput } from "./features/extract.js";
 import { frozenFeatures } from "./features/frozen.js";
-import { classificationReport, type ClassificationReport } from "./metrics/classification.js";
+import type { EvalReport } from "./metrics/report.js";
 import { loadModel, type LoadedModel, type LoadModelOptions } from "./model.js";
 import { RUN_FILES } from "./run/files.js";
 import { exportedGraph } from "./run/export.js";
@@ -18,7 +18,9 @@ import { checkBaseModel, readRun, type TrainedRun } from "./run/load.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { useBackend, type Device } from "./backend/tfjs.js";
 import { ClassificationHead } from "./heads/classification-head.js";
-import { scoreLogits, softmaxRows } from "./heads/linear-head.js";
+import { activate } from "./heads/objective.js";
+import type { ProblemType } from "./problem-type.js";
+import { evaluateLogits, evaluationTask } from "./train/task.js";
 import type { ProgressFactory } from "./util/progress.js";
 
 export interface ClassifierOptions extends LoadModelOptions {
@@ -31,12 +33,31 @@ export interface ClassifierOptions extends LoadModelOptions {
   log?: (line: string) => void;
 }
 
-export interface Prediction {
+/**
+ * What a run says about one input. Classification (single- and multi-label): `label` is the top
+ * label, `score` its probability, `probabilities` every label's (softmax, or each label's sigmoid
+ * for multi-label); multi-label adds `labels`, every label whose sigmoid reaches the threshold.
+ * Regression: `value` (the first target) and `values` (every target by name), in the data's units.
+ */
+export type Prediction = ClassPrediction | RegressionPrediction;
+
+export interface ClassPrediction {
   text: string;
   textPair?: string;
+  problemType: "single_label_classification" | "multi_label_classification";
   label: string;
   score: number;
   probabilities: Record<string, number>;
+  /** Multi-label: the labels at or above the threshold, most probable first. */
+  labels?: string[];
+}
+
+export interface RegressionPrediction {
+  text: string;
+  textPair?: string;
+  problemType: "regression";
+  value: number;
+  values: Record<string, number>;
 }
 
 export interface EvaluateOptions {
@@ -47,8 +68,11 @@ export interface EvaluateOptions {
 
 export interface EvaluationResult {
   split: string;
+  /** The problem type's plain loss (cross-entropy, BCE or MSE in the data's units; no class weights or smoothing). */
   loss: number;
-  report: ClassificationReport;
+  report: EvalReport;
+  /** The report's flat metrics, as eval_results.json has them (without the eval_ prefix). */
+  metrics: Record<string, number>;
 }
 
 /** Turns examples into logits: the frozen ONNX encoder + head, or the fine-tuned tfjs model. */
@@ -158,19 +182,49 @@ export class Classifier {
     return this.run.id2label;
   }
 
+  get problemType(): ProblemType {
+    return this.run.problemType;
+  }
+
+  /** Multi-label: the sigmoid a label must reach (the run's, unless given). */
+  get threshold(): number {
+    return this.thresholdOverride ?? (typeof this.run.config.threshold === "number" ? this.run.config.threshold : 0.5);
+  }
+
+  private thresholdOverride?: number;
+
+  /** Use another multi-label threshold than the run's. */
+  setThreshold(t: number): void {
+    if (!(t > 0 && t < 1)) throw new BertuneError(`--threshold must be in (0, 1), got ${t}`, "for example --threshold 0.5");
+    this.thresholdOverride = t;
+  }
+
   async predict(inputs: readonly (string | TextInput)[]): Promise<Prediction[]> {
     const items = inputs.map((x) => (typeof x === "string" ? { text: x } : x));
     const k = this.id2label.length;
-    const probs = softmaxRows(await this.engine.logits(items), k);
-    return items.map((item, r) => {
-      const p = Array.from(probs.subarray(r * k, (r + 1) * k));
+    const problemType = this.problemType;
+    const scores = activate(problemType, await this.engine.logits(items), k);
+    return items.map((item, r): Prediction => {
+      const p = Array.from(scores.subarray(r * k, (r + 1) * k));
+      if (problemType === "regression") {
+        return { ...item, problemType, value: p[0], values: Object.fromEntries(this.id2label.map((name, j) => [name, p[j]])) };
+      }
       const best = p.indexOf(Math.max(...p));
-      return {
+      const prediction: ClassPrediction = {
         ...item,
+        problemType,
         label: this.id2label[best],
         score: p[best],
         probabilities: Object.fromEntries(this.id2label.map((name, j) => [name, p[j]])),
       };
+      if (problemType === "multi_label_classification") {
+        prediction.labels = p
+          .map((v, j) => [v, j] as const)
+          .filter(([v]) => v >= this.threshold)
+          .sort((a, b) => b[0] - a[0])
+          .map(([, j]) => this.id2label[j]);
+      }
+      return prediction;
     });
   }
 
@@ -181,6 +235,12 @@ export class Classifier {
     if (!examples || examples.length === 0) {
       const have = Object.entries(dataset.splits).filter(([, v]) => v && v.length).map(([k]) => k);
       throw new BertuneError(`the data set ${dataset.name} has no "${split}" split`, `available: ${have.join(", ")}`);
+    }
+    if (dataset.problemType !== this.problemType) {
+      throw new BertuneError(
+        `the data set is ${dataset.problemType.replace(/_/g, "-")} but the run was trained for ${this.problemType.replace(/_/g, "-")}`,
+        "evaluate on data of the run's task, or pass --problem-type to read the labels as the run does",
+      );
     }
     if (dataset.id2label.join("\u0000") !== this.id2label.join("\u0000")) {
       throw new BertuneError(
@@ -194,9 +254,9 @@ export class Classifier {
       cache: o.featureCache ?? new FeatureCache(),
       progress: o.progress,
     });
-    const labels = examples.map((e) => e.label);
-    const { predictions, loss } = scoreLogits(logits, this.id2label.length, labels);
-    return { split, loss, report: classificationReport(labels, predictions, this.id2label) };
+    const task = evaluationTask(this.problemType, this.id2label, this.threshold);
+    const { report, loss, metrics } = evaluateLogits(task, logits, examples.map((e) => e.label));
+    return { split, loss, report, metrics };
   }
 
   async close(): Promise<void> {

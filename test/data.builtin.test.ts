@@ -14,9 +14,9 @@ function counts(examples: Example[], k: number): number[] {
 }
 
 describe("registry", () => {
-  it("lists the five built-in data sets, found from the package root", () => {
+  it("lists the eight built-in data sets, found from the package root", () => {
     expect(datasetsDir()).toBe(join(ROOT, "datasets"));
-    expect(builtinDatasetNames()).toEqual(["sst2", "rotten_tomatoes", "subj", "trec", "imdb"]);
+    expect(builtinDatasetNames()).toEqual(["sst2", "rotten_tomatoes", "subj", "trec", "imdb", "goemotions", "stsb", "mrpc"]);
     const reg = loadRegistry();
     expect(reg.sst2.hub.repo).toBe("stanfordnlp/sst2");
     expect(reg.sst2.hub.columns).toEqual(["idx", "sentence", "label"]);
@@ -64,6 +64,51 @@ describe("registry", () => {
 });
 
 describe("built-in data sets", () => {
+  it("goemotions: multi-label, 28 emotions in labels.txt order, each row a multi-hot row", async () => {
+    const d = await loadDataset("goemotions");
+    expect(d.problemType).toBe("multi_label_classification");
+    expect(d.problemTypeReason).toBe("the built-in data set's task");
+    expect(d.splits.train).toHaveLength(43410);
+    expect(d.splits.validation).toHaveLength(5426);
+    expect(d.id2label).toHaveLength(28);
+    expect([d.id2label[0], d.id2label[16], d.id2label[27]]).toEqual(["admiration", "grief", "neutral"]);
+    // Rows with 1 / 2 / 3 / 4 / 5 labels in train: 36,308 / 6,541 / 532 / 28 / 1 (SOURCE.md).
+    const counts = [0, 0, 0, 0, 0, 0];
+    for (const e of d.splits.train) counts[(e.label as number[]).reduce((a, b) => a + b, 0)]++;
+    expect(counts).toEqual([0, 36308, 6541, 532, 28, 1]);
+    // The rarest labels: grief 77, pride 111.
+    const support = (name: string) => d.splits.train.filter((e) => (e.label as number[])[d.id2label.indexOf(name)] === 1).length;
+    expect([support("grief"), support("pride")]).toEqual([77, 111]);
+    const first = JSON.parse(readFileSync(join(DATASETS, "goemotions/train.jsonl"), "utf8").split("\n")[0]);
+    expect(d.splits.train[0].text).toBe(first.text);
+    expect((d.splits.train[0].label as number[]).map((v, j) => (v ? d.id2label[j] : "")).filter(Boolean)).toEqual(first.labels);
+    expect(d.source).toContain("google-research-datasets/go_emotions");
+  });
+
+  it("stsb: sentence-pair regression with float scores 0-5, named LABEL_0 as transformers does", async () => {
+    const d = await loadDataset("stsb");
+    expect(d.problemType).toBe("regression");
+    expect(d.columns).toEqual({ text: "sentence1", textPair: "sentence2", label: "label" });
+    expect(d.splits.train).toHaveLength(5749);
+    expect(d.splits.validation).toHaveLength(1500);
+    expect(d.id2label).toEqual(["LABEL_0"]);
+    expect(d.splits.train[1]).toEqual({ text: "A man is playing a large flute.", textPair: "A man is playing a flute.", label: [3.8] });
+    const ys = d.splits.train.map((e) => (e.label as number[])[0]);
+    expect(Math.min(...ys)).toBe(0);
+    expect(Math.max(...ys)).toBe(5);
+  });
+
+  it("mrpc: sentence-pair classification with GLUE's label names, validation carved", async () => {
+    const d = await loadDataset("mrpc");
+    expect(d.problemType).toBe("single_label_classification");
+    expect(d.id2label).toEqual(["not_equivalent", "equivalent"]);
+    expect(d.validationSource).toBe("carved");
+    expect(d.splits.train.length + d.splits.validation.length).toBe(4076);
+    const all = [...d.splits.train, ...d.splits.validation];
+    expect(all.filter((e) => e.label === 1)).toHaveLength(2753);
+    expect(all.every((e) => typeof e.textPair === "string")).toBe(true);
+  });
+
   it("sst2: train and dev files, registry label names", async () => {
     const d = await loadDataset("sst2");
     expect(d.name).toBe("sst2");

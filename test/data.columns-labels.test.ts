@@ -149,7 +149,8 @@ describe("labels", () => {
     const dir = tempDir();
     expect((await errorOf(loadDataset(write(dir, "a.csv", "text,label\na,1\nb,\n")))).message).toContain("line 3: the label is empty");
     expect((await errorOf(loadDataset(write(dir, "b.jsonl", '{"text":"a","label":1}\n{"text":"b"}\n')))).message).toContain("line 2: the label is missing");
-    expect((await errorOf(loadDataset(write(dir, "c.jsonl", '{"text":"a","label":1}\n{"text":"b","label":0.5}\n')))).message).toContain("not a whole number");
+    const single = { problemType: "single_label_classification" } as const;
+    expect((await errorOf(loadDataset(write(dir, "c.jsonl", '{"text":"a","label":1}\n{"text":"b","label":0.5}\n'), single))).message).toContain("not a whole number");
     expect((await errorOf(loadDataset(write(dir, "d.jsonl", '{"text":"a","label":1}\n{"label":0}\n')))).message).toContain('line 2: the text column "text" is missing');
   });
 
@@ -160,11 +161,19 @@ describe("labels", () => {
     ["jsonl", '{"text":"a","label":0}\n{"text":"b","label":1}\n{"text":"c","label":"1.5"}\n', 3, "1.5"],
     ["jsonl", '{"text":"a","label":0}\n{"text":"b","label":1}\n{"text":"c","label":1.5}\n', 3, "1.5"],
     ["json", '[{"text":"a","label":0},{"text":"b","label":1},{"text":"c","label":2.5}]', 3, "2.5"],
-  ])("refuses a fractional label in a .%s file the same way, naming the line", async (ext, content, line, shown) => {
+  ])("reads fractional labels in a .%s file as regression, and refuses them for single-label, naming the line", async (ext, content, line, shown) => {
     const dir = tempDir();
-    const e = await errorOf(loadDataset(write(dir, `data.${ext}`, content)));
+    const path = write(dir, `data.${ext}`, content);
+    const d = await loadDataset(path, { validationRatio: 0.34 });
+    expect(d.problemType).toBe("regression");
+    expect(d.problemTypeReason).toMatch(new RegExp(`the labels are numbers, not all whole \\(.*data\\.${ext}, (line|item) ${line}: ${shown.replace(".", "\\.")}\\)`));
+    expect(d.id2label).toEqual(["LABEL_0"]);
+    const values = [...d.splits.train, ...d.splits.validation].map((e) => (e.label as number[])[0]).sort((a, b) => a - b);
+    expect(values).toEqual([0, 1, Number(shown)].sort((a, b) => a - b));
+    const e = await errorOf(loadDataset(path, { problemType: "single_label_classification" }));
     expect(e.message).toMatch(new RegExp(`/data\\.${ext}, (line|item) ${line}: the label ${shown.replace(".", "\\.")} is not a whole number\\.$`));
     expect(e.hint).toContain("class ids");
+    expect(e.hint).toContain("--problem-type regression");
   });
 
   it("still reads whole numbers written as 3.0 as ids, and other strings as names", async () => {

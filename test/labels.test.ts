@@ -52,7 +52,7 @@ describe("encodeLabels: ids from raw labels, as datasets' class_encode_column an
   it("refuses labels it cannot use, saying where and why", () => {
     expect(failure(() => encodeLabels("d", { train: raw([0, 0.5]) }))).toEqual({
       message: "train.csv, line 3: the label 0.5 is not a whole number.",
-      hint: "bertune trains classifiers: labels must be class ids (0, 1, ...) or class names, not scores.",
+      hint: "Single-label classification needs class ids (0, 1, ...) or class names; for scores pass --problem-type regression.",
     });
     expect(failure(() => encodeLabels("d", { train: raw(["a", " 1.5 "]) })).message).toBe("train.csv, line 3: the label 1.5 is not a whole number.");
     for (const text of ["12.5", ".25", "0.5e0", "25e-1", "2.5e+0", "125e-12", "-0.5"]) {
@@ -63,7 +63,7 @@ describe("encodeLabels: ids from raw labels, as datasets' class_encode_column an
     expect(failure(() => encodeLabels("d", { train: raw(["a", undefined]) })).message).toBe("train.csv, line 3: the label is missing.");
     expect(failure(() => encodeLabels("d", { train: raw(["a", [1]]) }))).toEqual({
       message: "train.csv, line 3: the label is a list, not a class id or name.",
-      hint: "bertune handles single-label classification: one class id or name per example.",
+      hint: "Single-label classification needs one class id or name per example; for lists of labels pass --problem-type multi_label_classification.",
     });
     expect(failure(() => encodeLabels("d", { train: raw(["a", { x: 1 }]) })).message).toBe("train.csv, line 3: the label is an object, not a class id or name.");
   });

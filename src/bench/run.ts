@@ -75,7 +75,7 @@ function fullLengthTexts(n: number, tokens: number): { text: string; label: numb
 }
 
 function dataset(train: { text: string; label: number }[]): LoadedDataset {
-  return { name: "bench", source: "bench", contentHash: "bench", splits: { train, validation: train.slice(0, 1) }, validationSource: "file", id2label: ["0", "1"], columns: { text: "text", label: "label" } };
+  return { name: "bench", source: "bench", contentHash: "bench", splits: { train, validation: train.slice(0, 1) }, validationSource: "file", id2label: ["0", "1"], problemType: "single_label_classification", problemTypeReason: "bench", columns: { text: "text", label: "label" } };
 }
 
 /** Steps per second of trainFull itself (the product's code path), excluding the first (warm-up) step. */

@@ -102,6 +102,16 @@ export function choiceArg<T extends string>(name: string, choices: readonly T[])
   };
 }
 
+/** true/false (also 1/0, yes/no), as transformers' HfArgumentParser reads a bool. */
+export function booleanArg(name: string) {
+  return (value: string): boolean => {
+    const v = value.trim().toLowerCase();
+    if (["true", "1", "yes"].includes(v)) return true;
+    if (["false", "0", "no"].includes(v)) return false;
+    throw invalidArg(`${name} must be true or false, got "${value}".`, `for example ${name} false`);
+  };
+}
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option("--revision <rev>", "branch, tag or commit of the model on the Hub", undefined)

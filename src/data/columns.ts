@@ -5,7 +5,10 @@ import type { Table } from "./table.js";
 export interface ColumnChoice {
   text: string;
   textPair?: string;
+  /** The label column, or the label columns joined by commas when `labelColumns` is set. */
   label: string;
+  /** One column per label (multi-label, 0/1) or per target (regression). */
+  labelColumns?: string[];
 }
 
 /** Column names asked for, and where each request came from (an option's flag or the registry). */
@@ -13,6 +16,7 @@ export interface ColumnRequest {
   text?: string;
   textPair?: string;
   label?: string;
+  labelColumns?: string[];
 }
 
 /** Names tried, in order, for the text column. */
@@ -52,7 +56,7 @@ export const PAIR_COLUMNS: readonly (readonly [string, string])[] = [
   ["text1", "text2"],
 ];
 
-const FLAGS = { text: "--text-column", textPair: "--text-pair-column", label: "--label-column" } as const;
+const FLAGS = { text: "--text-column", textPair: "--text-pair-column", label: "--label-column", labelColumns: "--label-columns" } as const;
 
 /** The column named `name`, exactly or else ignoring case (when that is unambiguous). */
 export function findColumn(columns: readonly string[], name: string): string | undefined {
@@ -94,7 +98,14 @@ function firstStringColumn(table: Table, exclude: Set<string>): string | undefin
 export function resolveColumns(table: Table, request: ColumnRequest): ColumnChoice {
   const cols = table.columns;
   let label: string | undefined;
-  if (request.label !== undefined) label = requireColumn(table, request.label, "label");
+  let labelColumns: string[] | undefined;
+  if (request.labelColumns !== undefined) {
+    labelColumns = request.labelColumns.map((c) => requireColumn(table, c, "labelColumns"));
+    if (new Set(labelColumns).size !== labelColumns.length) {
+      throw new BertuneError(`--label-columns names a column twice (${labelColumns.join(", ")}).`, "Name each label column once.");
+    }
+    label = labelColumns.join(",");
+  } else if (request.label !== undefined) label = requireColumn(table, request.label, "label");
   else {
     for (const name of LABEL_COLUMNS) if ((label = findColumn(cols, name)) !== undefined) break;
     if (label === undefined) {
@@ -125,13 +136,13 @@ export function resolveColumns(table: Table, request: ColumnRequest): ColumnChoi
     if (text === undefined) {
       for (const name of TEXT_COLUMNS) {
         const c = findColumn(cols, name);
-        if (c !== undefined && c !== label && c !== textPair) {
+        if (c !== undefined && c !== label && c !== textPair && !labelColumns?.includes(c)) {
           text = c;
           break;
         }
       }
     }
-    text ??= firstStringColumn(table, new Set([label, ...(textPair !== undefined ? [textPair] : [])]));
+    text ??= firstStringColumn(table, new Set([label, ...(labelColumns ?? []), ...(textPair !== undefined ? [textPair] : [])]));
     if (text === undefined) {
       throw new BertuneError(
         `${table.file}: found no text column among ${quoteList(cols)}.`,
@@ -146,19 +157,22 @@ export function resolveColumns(table: Table, request: ColumnRequest): ColumnChoi
     if (partner !== undefined && partner !== label) textPair = partner;
   }
 
-  if (text === label || textPair === label || text === textPair) {
+  const labels = labelColumns ?? [label];
+  if (labels.includes(text) || (textPair !== undefined && labels.includes(textPair)) || text === textPair) {
     throw new BertuneError(
-      `${table.file}: the same column "${text === textPair ? text : label}" was chosen for two roles.`,
+      `${table.file}: the same column "${text === textPair ? text : labels.includes(text) ? text : textPair}" was chosen for two roles.`,
       "Pass --text-column, --text-pair-column and --label-column with different columns.",
     );
   }
-  return textPair !== undefined ? { text, textPair, label } : { text, label };
+  const choice: ColumnChoice = textPair !== undefined ? { text, textPair, label } : { text, label };
+  if (labelColumns !== undefined) choice.labelColumns = labelColumns;
+  return choice;
 }
 
 /** Checks that another split's table has the columns chosen from train. */
 export function checkColumns(table: Table, choice: ColumnChoice, trainFile: string): void {
-  for (const role of ["text", "textPair", "label"] as const) {
-    const name = choice[role];
+  const names = [choice.text, choice.textPair, ...(choice.labelColumns ?? [choice.label])];
+  for (const name of names) {
     if (name === undefined || table.columns.includes(name)) continue;
     const guess = closestMatch(name, table.columns);
     throw new BertuneError(

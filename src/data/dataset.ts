@@ -2,7 +2,8 @@ import { BertuneError } from "../errors.js";
 import { sha256 } from "../util/hash.js";
 import { checkColumns, resolveColumns, type ColumnChoice, type ColumnRequest } from "./columns.js";
 import { normalizeEncoding } from "./decode.js";
-import { encodeLabels, type RawLabel } from "./labels.js";
+import type { RawLabel } from "./labels.js";
+import { encodeTargets } from "./targets.js";
 import { readTable } from "./readers.js";
 import { resolveSource } from "./sources.js";
 import { carveValidation, checkRatio, checkSeed } from "./split.js";
@@ -28,7 +29,7 @@ function rawExamples(table: Table, columns: ColumnChoice): RawExample[] {
   return table.rows.map(({ values, line }) => {
     const ex: RawExample = {
       text: textValue(table, values[columns.text], line, columns.text),
-      label: { value: values[columns.label], where: where(table, line) },
+      label: { value: columns.labelColumns ? columns.labelColumns.map((c) => values[c]) : values[columns.label], where: where(table, line) },
     };
     if (columns.textPair !== undefined) ex.textPair = textValue(table, values[columns.textPair], line, columns.textPair);
     return ex;
@@ -86,8 +87,12 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
   }
   if (options.textPairColumn !== undefined) request.textPair = options.textPairColumn;
   if (options.labelColumn !== undefined) request.label = options.labelColumn;
+  if (options.labelColumns !== undefined) {
+    if (options.labelColumns.length === 1) request.label = options.labelColumns[0];
+    else request.labelColumns = options.labelColumns;
+  }
   const columns = resolveColumns(train, request);
-  if (tables.test !== undefined && unlabeled(tables.test, columns.label)) delete tables.test;
+  if (tables.test !== undefined && unlabeled(tables.test, columns.labelColumns?.[0] ?? columns.label)) delete tables.test;
   for (const split of ["validation", "test"] as const) {
     const t = tables[split];
     if (t !== undefined) checkColumns(t, columns, train.file);
@@ -98,30 +103,38 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     validation: tables.validation && rawExamples(tables.validation, columns),
     test: tables.test && rawExamples(tables.test, columns),
   };
-  const labels = encodeLabels(
+  // The registry's names and task describe its own label column; a Parquet file's ClassLabel names, their
+  // column; any other column gets its labels (and problem type) inferred.
+  const ownLabels = src.builtin !== undefined && columns.label === src.builtin.entry.columns.label && columns.labelColumns === undefined;
+  const labels = encodeTargets(
     src.name,
     {
       train: raw.train.map((e) => e.label),
       validation: raw.validation?.map((e) => e.label),
       test: raw.test?.map((e) => e.label),
     },
-    // The registry's names describe its own label column; a Parquet file's ClassLabel names, their column;
-    // any other column gets its labels inferred.
-    src.builtin !== undefined
-      ? columns.label === src.builtin.entry.columns.label
-        ? src.builtin.entry.id2label
-        : undefined
-      : (train.labelNames?.[columns.label] ?? src.labelNames?.[columns.label]),
+    {
+      problemType: options.problemType,
+      knownProblemType: ownLabels ? (src.builtin!.entry.problemType ?? "single_label_classification") : undefined,
+      known:
+        src.builtin !== undefined
+          ? ownLabels && src.builtin.entry.problemType !== "regression"
+            ? src.builtin.entry.id2label
+            : undefined
+          : (train.labelNames?.[columns.label] ?? src.labelNames?.[columns.label]),
+      separator: options.labelSeparator ?? ",",
+      labelColumns: columns.labelColumns,
+    },
   );
-  const toExamples = (rows: RawExample[], ids: number[]): Example[] =>
+  const toExamples = (rows: RawExample[], ids: (number | number[])[]): Example[] =>
     rows.map((r, k) => (r.textPair !== undefined ? { text: r.text, textPair: r.textPair, label: ids[k] } : { text: r.text, label: ids[k] }));
 
-  const trainAll = toExamples(raw.train, labels.ids.train);
+  const trainAll = toExamples(raw.train, labels.targets.train);
   const carved = raw.validation === undefined;
   const { train: trainSplit, validation } = carved
     ? carveValidation(trainAll, ratio, seed)
-    : { train: trainAll, validation: toExamples(raw.validation!, labels.ids.validation!) };
-  const test = raw.test && toExamples(raw.test, labels.ids.test!);
+    : { train: trainAll, validation: toExamples(raw.validation!, labels.targets.validation!) };
+  const test = raw.test && toExamples(raw.test, labels.targets.test!);
 
   const contentHash = sha256(
     JSON.stringify({
@@ -130,6 +143,8 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
       encoding,
       columns,
       id2label: labels.id2label,
+      // v1 keys stay valid for single-label data; other problem types read the same files differently.
+      ...(labels.problemType === "single_label_classification" ? {} : { problemType: labels.problemType, separator: options.labelSeparator ?? "," }),
       carve: carved ? { ratio, seed } : null,
     }),
   );
@@ -141,6 +156,8 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
     validationSource: carved ? "carved" : "file",
     id2label: labels.id2label,
+    problemType: labels.problemType,
+    problemTypeReason: labels.reason,
     columns,
   };
 }

@@ -20,7 +20,7 @@ const DECIMAL = /^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/;
 function fractionalLabel(raw: RawLabel, shown: string): never {
   throw new BertuneError(
     `${raw.where}: the label ${shown} is not a whole number.`,
-    "bertune trains classifiers: labels must be class ids (0, 1, ...) or class names, not scores.",
+    "Single-label classification needs class ids (0, 1, ...) or class names; for scores pass --problem-type regression.",
   );
 }
 
@@ -46,12 +46,12 @@ function parseLabel(raw: RawLabel): Parsed {
   }
   throw new BertuneError(
     `${raw.where}: the label is ${Array.isArray(v) ? "a list" : "an object"}, not a class id or name.`,
-    "bertune handles single-label classification: one class id or name per example.",
+    "Single-label classification needs one class id or name per example; for lists of labels pass --problem-type multi_label_classification.",
   );
 }
 
 /** Sorts strings by code point, as Python's sorted() does. */
-function codePointCompare(a: string, b: string): number {
+export function codePointCompare(a: string, b: string): number {
   const x = [...a];
   const y = [...b];
   for (let k = 0; k < Math.min(x.length, y.length); k++) {

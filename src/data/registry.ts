@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ProblemType } from "../problem-type.js";
 import type { SplitName } from "./types.js";
 
 /** What the Hub holds for a built-in data set (recorded for reading it from the Hub later). */
 export interface HubInfo {
   repo: string;
+  /** The Hub data set's configuration, when it has several (nyu-mll/glue: stsb, mrpc, ...). */
+  config?: string;
   /** Split name → number of rows, as on the Hub. */
   splits: Record<string, number>;
   /** Column names, as on the Hub. */
@@ -24,6 +27,8 @@ export interface RegistryEntry {
   files: Partial<Record<SplitName, string>>;
   columns: { text: string; textPair?: string; label: string };
   id2label: string[];
+  /** Default single_label_classification. */
+  problemType?: ProblemType;
   license: string;
   citation: string;
 }
@@ -62,7 +67,7 @@ export function loadRegistry(): Registry {
       typeof e.columns?.text !== "string" ||
       typeof e.columns?.label !== "string" ||
       !Array.isArray(e.id2label) ||
-      e.id2label.length < 2
+      e.id2label.length < (e.problemType === "regression" ? 1 : 2)
     ) {
       throw new Error(`bertune: ${path}: entry "${name}" is malformed`);
     }

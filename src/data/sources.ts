@@ -90,9 +90,12 @@ function unknownSpec(spec: string): BertuneError {
   );
 }
 
-/** The registry entry whose Hub repo is `repo` (ignoring case). */
-function builtinByHubRepo(repo: string): { name: string; entry: RegistryEntry } | undefined {
-  const hit = Object.entries(loadRegistry()).find(([, e]) => e.hub.repo.toLowerCase() === repo.toLowerCase());
+/** The registry entry whose Hub repo is `repo` (ignoring case), and configuration `config` where it names one. */
+function builtinByHubRepo(repo: string, config: string | undefined): { name: string; entry: RegistryEntry } | undefined {
+  // A repo of several tasks (nyu-mll/glue) is a built-in only with that entry's configuration.
+  const hit = Object.entries(loadRegistry()).find(
+    ([, e]) => e.hub.repo.toLowerCase() === repo.toLowerCase() && (e.hub.config === undefined || e.hub.config === config),
+  );
   return hit && { name: hit[0], entry: hit[1] };
 }
 
@@ -107,8 +110,11 @@ async function fromHub(spec: string, explicit: boolean, options: HubDatasetOptio
   }
   // A built-in name stands for its Hub repo (hub:sst2 → stanfordnlp/sst2); the registry knows its columns and labels.
   const named = ref.repo.includes("/") ? undefined : findBuiltin(ref.repo);
-  if (named) ref.repo = named.entry.hub.repo;
-  const builtin = named ?? builtinByHubRepo(ref.repo);
+  if (named) {
+    ref.repo = named.entry.hub.repo;
+    if (ref.config === undefined && named.entry.hub.config !== undefined) ref.config = named.entry.hub.config;
+  }
+  const builtin = named ?? builtinByHubRepo(ref.repo, ref.config);
   let got;
   try {
     got = await fetchHubDataset(ref, options);

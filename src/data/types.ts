@@ -1,8 +1,14 @@
-/** One labelled example: a text (or a text pair) and its class id. */
+import type { ProblemType } from "../problem-type.js";
+
+/**
+ * One labelled example: a text (or a text pair) and its target — for single-label classification the
+ * class id, for multi-label classification a multi-hot row of 0/1 over the labels, for regression the
+ * target value(s) (one per target).
+ */
 export interface Example {
   text: string;
   textPair?: string;
-  label: number;
+  label: number | number[];
 }
 
 export interface DatasetSplits {
@@ -25,9 +31,14 @@ export interface LoadedDataset {
   splits: DatasetSplits;
   /** Whether validation came from the data ("file") or was carved from train ("carved"). */
   validationSource: "file" | "carved";
-  /** Index = label id. */
+  /** Index = label id (regression: the targets' names, LABEL_0 for a single target, as transformers). */
   id2label: string[];
-  columns: { text: string; textPair?: string; label: string };
+  /** How the labels are read: one class, a set of labels, or numbers. */
+  problemType: ProblemType;
+  /** Why that problem type (given, a registry entry, or what the data holds), for the log. */
+  problemTypeReason: string;
+  /** `label` is the label column, or the label columns joined by commas when `labelColumns` is set. */
+  columns: { text: string; textPair?: string; label: string; labelColumns?: string[] };
 }
 
 /** How a Hub data set (`hub:org/name[:config][@revision]`) is fetched; every field defaults as for models. */
@@ -52,6 +63,12 @@ export interface LoadDatasetOptions {
   textColumn?: string;
   textPairColumn?: string;
   labelColumn?: string;
+  /** Several label columns: one 0/1 column per label (multi-label) or one number per target (regression). */
+  labelColumns?: string[];
+  /** single_label_classification, multi_label_classification or regression; default: detected from the labels. */
+  problemType?: ProblemType;
+  /** Multi-label data in one text column: the separator between labels; default ",". */
+  labelSeparator?: string;
   /** Fraction of train carved off as validation when the data has no validation split; default 0.1. */
   validationRatio?: number;
   /** Seed for the carved split; default 42. */

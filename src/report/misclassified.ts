@@ -40,6 +40,9 @@ export async function worstMisclassified(dir: string, o: MisclassifiedOptions = 
     const dataset = await loadDataset(stored.spec, stored.options);
     const examples = dataset.splits.validation;
     classifier = await Classifier.load(dir, o);
+    if (classifier.problemType !== "single_label_classification") {
+      return { ok: false, reason: `misclassified examples are listed for single-label runs; this one is ${classifier.problemType.replace(/_/g, "-")}` };
+    }
     if (dataset.id2label.join("\u0000") !== classifier.id2label.join("\u0000")) {
       return { ok: false, reason: `the data set's labels (${dataset.id2label.join(", ")}) differ from the run's (${classifier.id2label.join(", ")})` };
     }
@@ -48,8 +51,8 @@ export async function worstMisclassified(dir: string, o: MisclassifiedOptions = 
     const names = classifier.id2label;
     const wrong: Misclassified[] = [];
     predictions.forEach((p, i) => {
-      const trueLabel = names[examples[i].label];
-      if (p.label === trueLabel) return;
+      const trueLabel = names[examples[i].label as number];
+      if (p.problemType === "regression" || p.label === trueLabel) return;
       wrong.push({
         text: p.text,
         ...(p.textPair === undefined ? {} : { textPair: p.textPair }),

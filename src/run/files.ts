@@ -1,3 +1,4 @@
+import type { ProblemType } from "../problem-type.js";
 /** The files of a run folder, named as the Hugging Face Trainer names them. */
 export const RUN_FILES = {
   config: "config.json",
@@ -19,7 +20,10 @@ export interface RunConfig {
   hidden_size: number;
   id2label: Record<string, string>;
   label2id: Record<string, number>;
-  problem_type: "single_label_classification";
+  /** As transformers writes it; runs saved before problem types are single-label. */
+  problem_type?: ProblemType;
+  /** Multi-label runs: the sigmoid threshold a label must reach to be predicted. */
+  threshold?: number;
   base_model: string;
   base_model_revision: string;
   pooling: string;

@@ -5,6 +5,7 @@ import { BertuneError } from "../errors.js";
 import { LinearHead } from "../heads/linear-head.js";
 import { RUN_FILES, type RunConfig } from "./files.js";
 import { fromRunRelative } from "./paths.js";
+import { PROBLEM_TYPES, type ProblemType } from "../problem-type.js";
 
 /** A run folder read back: its config, label names and trained head. */
 export interface TrainedRun {
@@ -13,6 +14,7 @@ export interface TrainedRun {
   /** Where the base model is: its Hub id, or the local folder config.json's base_model names (relative to the run). */
   baseModel: string;
   id2label: string[];
+  problemType: ProblemType;
   head: LinearHead;
 }
 
@@ -63,7 +65,11 @@ export function readRun(dir: string): TrainedRun {
   const config = readRunConfig(configPath);
   const id2label = labelsOf(config, configPath);
   const head = LinearHead.fromSafetensors(readSafetensors(weightsPath), config.hidden_size, id2label.length);
-  return { dir: abs, config, id2label, head, baseModel: fromRunRelative(abs, config.base_model) };
+  const problemType = config.problem_type ?? "single_label_classification";
+  if (!PROBLEM_TYPES.includes(problemType)) {
+    throw new BertuneError(`${configPath}: unknown problem_type "${String(problemType)}"`, `it must be one of ${PROBLEM_TYPES.join(", ")}`);
+  }
+  return { dir: abs, config, id2label, problemType, head, baseModel: fromRunRelative(abs, config.base_model) };
 }
 
 /** A frozen run's local base model, or a clear error naming the config.json field to fix. */

@@ -25,7 +25,8 @@ export function runConfig(result: TrainResult, dataset: LoadedDataset, args: Tra
     hidden_size: model.config.hidden_size,
     id2label,
     label2id,
-    problem_type: "single_label_classification",
+    problem_type: dataset.problemType,
+    ...(dataset.problemType === "multi_label_classification" ? { threshold: args.threshold } : {}),
     // A local base model is recorded relative to the run, so the run still works when both move together.
     base_model: model.local ? toRunRelative(dir, model.id) : model.id,
     base_model_revision: model.revision,
@@ -63,7 +64,10 @@ export async function saveRun(
     dataset_options: {
       text_column: dataset.columns.text,
       text_pair_column: dataset.columns.textPair ?? null,
-      label_column: dataset.columns.label,
+      label_column: dataset.columns.labelColumns ? null : dataset.columns.label,
+      label_columns: dataset.columns.labelColumns ?? null,
+      problem_type: dataset.problemType,
+      label_separator: datasetOptions.labelSeparator ?? ",",
       validation_ratio: datasetOptions.validationRatio ?? 0.1,
       encoding: datasetOptions.encoding ?? "utf8",
       seed: datasetOptions.seed ?? args.seed,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { LoadDatasetOptions } from "../data/types.js";
 import { RUN_FILES } from "./files.js";
 import { fromRunRelative } from "./paths.js";
+import { PROBLEM_TYPES } from "../problem-type.js";
 
 /** The data set a run was trained on and the options that rebuild its splits, from training_args.json. */
 export interface RunDataset {
@@ -25,6 +26,9 @@ export function runDataset(runDir: string): RunDataset {
         textColumn: str(d.text_column),
         textPairColumn: str(d.text_pair_column),
         labelColumn: str(d.label_column),
+        labelColumns: Array.isArray(d.label_columns) ? d.label_columns.map(String) : undefined,
+        problemType: PROBLEM_TYPES.find((p) => p === d.problem_type),
+        labelSeparator: str(d.label_separator),
         validationRatio: num(d.validation_ratio),
         encoding: d.encoding === "latin1" ? "latin1" : "utf8",
         seed: num(d.seed),

@@ -49,6 +49,18 @@ export interface TrainingArgs {
   earlyStoppingPatience: number | null;
   /** Keep the weights of the best evaluation rather than the last. */
   loadBestModelAtEnd: boolean;
+  /** The metric that picks the best evaluation (early stopping, load_best_model_at_end); default by problem type. */
+  metricForBestModel?: string;
+  /** Default: false for names ending in "loss" and for mse/rmse/mae, else true (as transformers). */
+  greaterIsBetter?: boolean;
+  /** Weighted cross-entropy (multi-label: BCE pos_weight): one weight per label in id order, or "balanced". */
+  classWeights?: "balanced" | number[];
+  /** Single-label: cross-entropy against (1 − ε)·onehot + ε/K (transformers' label_smoothing_factor). */
+  labelSmoothingFactor: number;
+  /** Multi-label: a label is predicted when its sigmoid is at least this. */
+  threshold: number;
+  /** Regression: train on targets scaled to mean 0, std 1; the saved head predicts in the data's units. */
+  normalizeTargets: boolean;
 }
 
 /** The Trainer's defaults, except the learning rate of a frozen backbone (see below). */
@@ -83,6 +95,12 @@ export const DEFAULT_ARGS: TrainingArgs = {
   resumeFromCheckpoint: undefined,
   earlyStoppingPatience: null,
   loadBestModelAtEnd: false,
+  metricForBestModel: undefined,
+  greaterIsBetter: undefined,
+  classWeights: undefined,
+  labelSmoothingFactor: 0,
+  threshold: 0.5,
+  normalizeTargets: false,
 };
 
 /**
@@ -120,6 +138,11 @@ export function resolveArgs(partial: Partial<TrainingArgs> = {}): TrainingArgs {
   }
   if (args.earlyStoppingPatience !== null && (!Number.isInteger(args.earlyStoppingPatience) || args.earlyStoppingPatience < 1)) {
     throw new BertuneError(`--early-stopping-patience must be a whole number >= 1, got ${args.earlyStoppingPatience}`);
+  }
+  if (!(args.labelSmoothingFactor >= 0 && args.labelSmoothingFactor < 1)) throw new BertuneError(`--label-smoothing must be in [0, 1), got ${args.labelSmoothingFactor}`);
+  if (!(args.threshold > 0 && args.threshold < 1)) throw new BertuneError(`--threshold must be in (0, 1), got ${args.threshold}`);
+  if (Array.isArray(args.classWeights) && !args.classWeights.every((w) => Number.isFinite(w) && w >= 0) ) {
+    throw new BertuneError(`--class-weights must be numbers >= 0, got ${args.classWeights.join(",")}`, "for example --class-weights 1,3 or --class-weights balanced");
   }
   if (args.earlyStoppingPatience !== null && args.evalStrategy === "no") throw new BertuneError("early stopping needs evaluations", "set --eval-every epoch or a number of steps");
   return args;
@@ -161,6 +184,11 @@ export function argsToJson(args: TrainingArgs, outputDir?: string): Record<strin
     save_total_limit: args.saveTotalLimit,
     early_stopping_patience: args.earlyStoppingPatience,
     load_best_model_at_end: args.loadBestModelAtEnd,
-    metric_for_best_model: "accuracy",
+    metric_for_best_model: args.metricForBestModel ?? "accuracy",
+    greater_is_better: args.greaterIsBetter ?? true,
+    label_smoothing_factor: args.labelSmoothingFactor,
+    class_weights: args.classWeights ?? null,
+    threshold: args.threshold,
+    normalize_targets: args.normalizeTargets,
   };
 }

@@ -4,7 +4,6 @@ import { TfBertModel } from "../bert/tfjs-bert.js";
 import { isNoDecay, parameterGroup } from "../bert/weights.js";
 import type { LoadedDataset } from "../data/types.js";
 import { BertuneError } from "../errors.js";
-import { classificationReport, type ClassificationReport } from "../metrics/classification.js";
 import type { FullModelSource } from "../model.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
@@ -12,9 +11,11 @@ import { AdamW, clipByGlobalNorm, type ParamGroup } from "./adamw.js";
 import { argsToJson, type TrainingArgs } from "./args.js";
 import { readFloat32, tf } from "../backend/tfjs.js";
 import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "./checkpoint.js";
-import { ClassificationHead, crossEntropy } from "../heads/classification-head.js";
-import { LinearHead, scoreLogits } from "../heads/linear-head.js";
-import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
+import { ClassificationHead } from "../heads/classification-head.js";
+import { LinearHead } from "../heads/linear-head.js";
+import { objectiveLossTensor } from "../heads/objective.js";
+import { evalLine, newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
+import { evaluateLogits, makeTask, metricValue, targetsOf, type Label, type Task, type TaskEvaluation } from "./task.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 
@@ -28,10 +29,13 @@ export interface FullTrainingOptions {
   log?: (line: string) => void;
   /** Aborting stops after the current optimizer step, with a checkpoint. */
   signal?: AbortSignal;
+  /** The problem type, loss and best-model metric; default: the data set's problem type with the args' choices. */
+  task?: Task;
 }
 
 export interface FullTrainingResult extends TrainingOutcome {
   model: BertClassifier;
+  task: Task;
   trainTokensPerSecond: number;
   /** Why training ended before its last step, if it did. */
   stopped?: "early-stopping" | "interrupted";
@@ -79,18 +83,16 @@ function encodeAll(source: FullModelSource, examples: LoadedDataset["splits"]["t
   return examples.map((e) => source.tokenizer.encodeOne(e.text, e.textPair, maxLength));
 }
 
-/** Accuracy, macro scores and loss of the model on encoded examples (eval mode). */
+/** Loss and metrics of the model on encoded examples (eval mode). */
 export async function evaluateClassifier(
   model: BertClassifier,
   encoded: readonly EncodedExample[],
-  labels: readonly number[],
-  id2label: string[],
+  labels: readonly Label[],
+  task: Task,
   padTokenId: number,
   batchSize: number,
-): Promise<{ report: ClassificationReport; loss: number }> {
-  const logits = await classifierLogits(model, encoded, padTokenId, batchSize);
-  const { predictions, loss } = scoreLogits(logits, id2label.length, labels);
-  return { report: classificationReport([...labels], predictions, id2label), loss };
+): Promise<TaskEvaluation> {
+  return evaluateLogits(task, await classifierLogits(model, encoded, padTokenId, batchSize), labels);
 }
 
 /** Build the model: pretrained weights converted from safetensors, or the same shape at random. */
@@ -125,6 +127,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   const validEnc = encodeAll(source, valid, maxLength);
   const trainLabels = train.map((e) => e.label);
   const validLabels = valid.map((e) => e.label);
+  const task = o.task ?? makeTask({ problemType: dataset.problemType ?? "single_label_classification", id2label: dataset.id2label, train: trainLabels }, args);
 
   const model = buildClassifier(source, numLabels, args);
   const vars = model.namedVariables();
@@ -156,7 +159,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     log(`resuming from ${dir} at step ${state.global_step}/${totalSteps}`);
   }
 
-  const evaluate = () => evaluateClassifier(model, validEnc, validLabels, dataset.id2label, pad, args.perDeviceEvalBatchSize);
+  const evaluate = () => evaluateClassifier(model, validEnc, validLabels, task, pad, args.perDeviceEvalBatchSize);
   let lastCheckpoint: string | undefined;
   const checkpoint = async () => {
     if (!o.outputDir) return;
@@ -169,20 +172,20 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     rotateCheckpoints(o.outputDir, args.saveTotalLimit, state.best_model_checkpoint);
   };
   const logEval = async (): Promise<{ entry: LogEntry; improved: boolean }> => {
-    const { report, loss } = await evaluate();
-    const { entry, improved } = recordEval(state, report, loss);
+    const e = await evaluate();
+    const { entry, improved } = recordEval(state, e, task);
     if (improved) {
       patienceLeft = args.earlyStoppingPatience;
       if (args.loadBestModelAtEnd) {
         const names = [...vars.keys()];
         const values = await Promise.all([...vars.values()].map(readFloat32));
-        best = { metric: report.accuracy, weights: new Map(names.map((n, i) => [n, values[i]])) };
+        best = { metric: metricValue(task, e), weights: new Map(names.map((n, i) => [n, values[i]])) };
       }
       state.best_model_checkpoint = null;
     } else if (patienceLeft !== null) {
       patienceLeft--;
     }
-    log(`step ${state.global_step} (epoch ${round4(state.epoch)}): eval_loss ${loss.toFixed(4)}  eval_accuracy ${report.accuracy.toFixed(4)}`);
+    log(`step ${state.global_step} (epoch ${round4(state.epoch)}): ${evalLine(e, task)}`);
     return { entry, improved };
   };
 
@@ -213,7 +216,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
         tokensSeen += inputs.inputIds.size;
         samplesSeen += idx.length;
         const dropoutSeed = streamSeed(args.seed, STREAM_DROPOUT, epoch * microPerEpoch + mb);
-        const { value, grads } = tf.variableGrads(() => crossEntropy(model.logits(inputs, dropoutSeed), idx.map((i) => trainLabels[i]), numLabels).div(micro.length) as tf.Scalar, active);
+        const { value, grads } = tf.variableGrads(() => objectiveLossTensor(task.objective, model.logits(inputs, dropoutSeed), targetsOf(task, trainLabels, idx)).div(micro.length) as tf.Scalar, active);
         tf.dispose([inputs.inputIds, inputs.tokenTypeIds, inputs.attentionMask]);
         lossT = lossT ? sumAndDispose(lossT, value) : value;
         if (!acc) acc = grads;
@@ -262,7 +265,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
         break outer;
       }
       if (patienceLeft !== null && patienceLeft <= 0) {
-        log(`early stopping: no better eval_accuracy in ${args.earlyStoppingPatience} evaluations`);
+        log(`early stopping: no better eval_${task.metric} in ${args.earlyStoppingPatience} evaluations`);
         stopped = "early-stopping";
         break outer;
       }
@@ -274,12 +277,13 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     tf.tidy(() => {
       for (const [n, v] of vars) v.assign(tf.tensor(best!.weights.get(n)!, v.shape));
     });
-    log(`kept the best model (eval_accuracy ${best.metric.toFixed(4)})`);
+    log(`kept the best model (eval_${task.metric} ${best.metric.toFixed(4)})`);
   }
   optimizer.dispose();
   const final = await evaluate();
   return {
     model,
+    task,
     state,
     evalReport: final.report,
     evalLoss: final.loss,

@@ -1,19 +1,19 @@
 import { BertuneError } from "../errors.js";
-import { classificationReport, type ClassificationReport } from "../metrics/classification.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
 import type { TrainingArgs } from "./args.js";
-import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits } from "../heads/linear-head.js";
+import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../heads/linear-head.js";
 import { learningRateAt, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
-import { newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
+import { evalLine, newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
+import { evaluateLogits, makeTask, metricValue, targetsOf, type Label, type Task, type TaskEvaluation } from "./task.js";
 
-/** Pooled features [rows × hidden] with their labels. */
+/** Pooled features [rows × hidden] with their labels (class ids, multi-hot rows or regression values). */
 export interface FeatureSplit {
   data: Float32Array;
   rows: number;
-  labels: number[];
+  labels: readonly Label[];
 }
 
 export interface HeadTrainingInput {
@@ -25,19 +25,26 @@ export interface HeadTrainingInput {
   dropout: number;
   /** Std of the normal init of the weight (config.initializer_range). */
   initializerRange: number;
+  /** The problem type, loss and best-model metric; default: single-label classification over id2label. */
+  task?: Task;
 }
 
 export interface HeadTrainingResult extends TrainingOutcome {
   head: LinearHead;
+  task: Task;
   /** Set when early stopping ended training before the last epoch. */
   stopped?: "early-stopping";
 }
 
-/** Validation metrics of a head on precomputed features. */
-export function evaluateHead(head: LinearHead, split: FeatureSplit, id2label: string[]): { report: ClassificationReport; loss: number } {
-  const logits = head.logits(split.data, split.rows);
-  const { predictions, loss } = scoreLogits(logits, head.numLabels, split.labels);
-  return { report: classificationReport(split.labels, predictions, id2label), loss };
+/** Validation metrics of a head on precomputed features (a single-label task when given only the label names). */
+export function evaluateHead(head: LinearHead, split: FeatureSplit, task: Task | string[]): TaskEvaluation {
+  const t = Array.isArray(task) ? singleLabelTask(task) : task;
+  return evaluateLogits(t, head.logits(split.data, split.rows), split.labels);
+}
+
+function singleLabelTask(id2label: string[], args?: TrainingArgs): Task {
+  const a = args ?? ({ labelSmoothingFactor: 0, threshold: 0.5, normalizeTargets: false } as TrainingArgs);
+  return makeTask({ problemType: "single_label_classification", id2label, train: [] }, a);
 }
 
 /**
@@ -53,9 +60,12 @@ export function trainHead(
   hooks: { progress?: ProgressFactory; log?: (line: string) => void } = {},
 ): HeadTrainingResult {
   const { train, validation, hiddenSize: h, id2label } = input;
+  const task = input.task ?? singleLabelTask(id2label, args);
   const numLabels = id2label.length;
-  checkLabels(train.labels, numLabels);
-  checkLabels(validation.labels, numLabels);
+  if (task.problemType === "single_label_classification") {
+    checkLabels(train.labels as number[], numLabels);
+    checkLabels(validation.labels as number[], numLabels);
+  }
   const log = hooks.log ?? (() => {});
 
   const head = LinearHead.init(h, numLabels, {
@@ -89,13 +99,15 @@ export function trainHead(
   // copied (a head is small) and put back at the end; patience counts evaluations without a better one.
   let patienceLeft = args.earlyStoppingPatience;
   let best: { weight: Float32Array; bias: Float32Array; metric: number } | undefined;
+  let lastEval: TaskEvaluation | undefined;
   const logEval = (epoch: number): LogEntry => {
-    const { report, loss } = evaluateHead(head, validation, id2label);
+    const e = evaluateHead(head, validation, task);
     state.epoch = epoch;
-    const { entry, improved } = recordEval(state, report, loss);
+    const { entry, improved } = recordEval(state, e, task);
+    lastEval = e;
     if (improved) {
       patienceLeft = args.earlyStoppingPatience;
-      if (args.loadBestModelAtEnd) best = { weight: head.weight.slice(), bias: head.bias.slice(), metric: report.accuracy };
+      if (args.loadBestModelAtEnd) best = { weight: head.weight.slice(), bias: head.bias.slice(), metric: metricValue(task, e) };
     } else if (patienceLeft !== null) {
       patienceLeft--;
     }
@@ -124,7 +136,7 @@ export function trainHead(
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
       const x = gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }, batch);
-      const loss = linearHeadGradients(head, x, idx.map((i) => train.labels[i]), grads);
+      const loss = linearHeadGradients(head, x, targetsOf(task, train.labels, idx), grads, task.objective);
       if (!Number.isFinite(loss)) {
         throw new BertuneError(`the training loss became ${loss} at step ${state.global_step + 1}`, "lower --learning-rate, or check the data for broken rows");
       }
@@ -147,8 +159,8 @@ export function trainHead(
     }
     flushLog(epoch + 1, lr);
     if (args.evalStrategy === "epoch") {
-      const e = logEval(epoch + 1);
-      log(`epoch ${epoch + 1}/${args.numTrainEpochs}: eval_loss ${e.eval_loss!.toFixed(4)}  eval_accuracy ${e.eval_accuracy!.toFixed(4)}`);
+      logEval(epoch + 1);
+      log(`epoch ${epoch + 1}/${args.numTrainEpochs}: ${evalLine(lastEval!, task)}`);
       if (outOfPatience()) {
         stopped = "early-stopping";
         break;
@@ -157,16 +169,17 @@ export function trainHead(
   }
   const trainRuntime = (performance.now() - started) / 1000;
   bar.done();
-  if (stopped) log(`early stopping: no better eval_accuracy in ${args.earlyStoppingPatience} evaluations`);
+  if (stopped) log(`early stopping: no better eval_${task.metric} in ${args.earlyStoppingPatience} evaluations`);
   if (best) {
     head.weight.set(best.weight);
     head.bias.set(best.bias);
-    log(`kept the best model (eval_accuracy ${best.metric.toFixed(4)})`);
+    log(`kept the best model (eval_${task.metric} ${best.metric.toFixed(4)})`);
   }
 
-  const final = evaluateHead(head, validation, id2label);
+  const final = evaluateHead(head, validation, task);
   return {
     head,
+    task,
     state,
     evalReport: final.report,
     evalLoss: final.loss,

@@ -1,5 +1,6 @@
-import type { ClassificationReport } from "../metrics/classification.js";
+import type { EvalReport } from "../metrics/report.js";
 import type { TrainingArgs } from "./args.js";
+import { isBetter, metricValue, type Task, type TaskEvaluation } from "./task.js";
 
 /** One entry of trainer_state.json's log_history, as the Hugging Face Trainer writes it. */
 export interface LogEntry {
@@ -9,10 +10,8 @@ export interface LogEntry {
   grad_norm?: number;
   learning_rate?: number;
   eval_loss?: number;
-  eval_accuracy?: number;
-  eval_macro_f1?: number;
-  eval_macro_precision?: number;
-  eval_macro_recall?: number;
+  /** Every metric of the evaluation, as the Trainer logs them (eval_accuracy, eval_macro_f1, eval_pearson, ...). */
+  [metric: `eval_${string}`]: number | undefined;
 }
 
 /** trainer_state.json, in the Hugging Face Trainer's shape. */
@@ -32,7 +31,7 @@ export interface TrainerState {
 export interface TrainingOutcome {
   state: TrainerState;
   /** The final evaluation on the validation split. */
-  evalReport: ClassificationReport;
+  evalReport: EvalReport;
   evalLoss: number;
   /** Mean training loss over the steps taken. */
   trainLoss: number;
@@ -57,21 +56,23 @@ export function newTrainerState(args: TrainingArgs, totalSteps: number): Trainer
 }
 
 /**
- * Record an evaluation in the log history and the best metric (accuracy, as
- * metric_for_best_model). Returns the entry and whether it is a new best.
+ * Record an evaluation in the log history and, when its metric_for_best_model beats the best so
+ * far (in the task's direction), as the best metric. Returns the entry and whether it is a new best.
  */
-export function recordEval(state: TrainerState, report: ClassificationReport, loss: number): { entry: LogEntry; improved: boolean } {
-  const entry: LogEntry = {
-    epoch: round4(state.epoch),
-    step: state.global_step,
-    eval_loss: loss,
-    eval_accuracy: report.accuracy,
-    eval_macro_f1: report.macroF1,
-    eval_macro_precision: report.macroPrecision,
-    eval_macro_recall: report.macroRecall,
-  };
+export function recordEval(state: TrainerState, e: TaskEvaluation, task: Task): { entry: LogEntry; improved: boolean } {
+  const entry: LogEntry = { epoch: round4(state.epoch), step: state.global_step, eval_loss: e.loss };
+  for (const [name, value] of Object.entries(e.metrics)) entry[`eval_${name}`] = value;
   state.log_history.push(entry);
-  const improved = state.best_metric === null || report.accuracy > state.best_metric;
-  if (improved) state.best_metric = report.accuracy;
+  const value = metricValue(task, e);
+  const improved = isBetter(task, value, state.best_metric);
+  if (improved) state.best_metric = value;
   return { entry, improved };
 }
+
+/** "eval_loss 0.6931  eval_accuracy 0.5000": the loss, the best-model metric and the problem type's headline metric. */
+export function evalLine(e: TaskEvaluation, task: Task): string {
+  const shown = [...new Set([task.metric, HEADLINE[task.problemType]])].filter((m) => m !== "loss");
+  return [`eval_loss ${e.loss.toFixed(4)}`, ...shown.map((m) => `eval_${m} ${e.metrics[m].toFixed(4)}`)].join("  ");
+}
+
+const HEADLINE = { single_label_classification: "accuracy", multi_label_classification: "macro_f1", regression: "pearson" } as const;

@@ -12,6 +12,7 @@ import { trainFull } from "./full-trainer.js";
 import { trainHead } from "./head-trainer.js";
 import type { TrainingOutcome } from "./state.js";
 import { chooseStrategy } from "./strategy.js";
+import { foldScale, makeTask, type Task } from "./task.js";
 
 export type TrainingMode = "frozen" | "full";
 
@@ -28,6 +29,8 @@ export interface TrainResult extends TrainingOutcome {
   stopped?: string;
   /** With --strategy auto: what was chosen and why. */
   strategy?: string;
+  /** The problem type, its loss and the metric that picked the best model. */
+  task: Task;
   /** The trained weights under transformers' names: the head alone (frozen) or the whole BertForSequenceClassification (full). Asynchronous: weights on a GPU are read back without blocking. */
   tensors(): Promise<Record<string, TensorToWrite>>;
   dispose(): void;
@@ -65,6 +68,7 @@ function outcome(r: TrainingOutcome): TrainingOutcome {
  */
 export class Trainer {
   readonly args: TrainingArgs;
+  readonly task: Task;
   readonly strategyReason?: string;
   private readonly progress: ProgressFactory;
   private readonly log: (line: string) => void;
@@ -93,6 +97,11 @@ export class Trainer {
         "drop --pooling (the default, pooler) for full fine-tuning, or add --freeze-backbone",
       );
     }
+    const { dataset } = o;
+    this.task = makeTask({ problemType: dataset.problemType ?? "single_label_classification", id2label: dataset.id2label, train: dataset.splits.train.map((e) => e.label) }, this.args);
+    // training_args.json records the metric as resolved (an eval_ prefix or an alias dropped).
+    this.args.metricForBestModel = this.task.metric;
+    this.args.greaterIsBetter = this.task.greaterIsBetter;
     this.progress = o.progress ?? silentProgress;
     this.log = o.log ?? (() => {});
     if (this.strategyReason) this.log(`--strategy auto: ${this.strategyReason}`);
@@ -162,6 +171,7 @@ export class Trainer {
           id2label: dataset.id2label,
           dropout: model.config.classifier_dropout ?? model.config.hidden_dropout_prob,
           initializerRange: model.config.initializer_range,
+          task: this.task,
         },
         this.args,
         { progress: this.progress, log: this.log },
@@ -175,7 +185,8 @@ export class Trainer {
         featuresFromCache: { train: trainFeat.fromCache, validation: valFeat.fromCache },
         stopped: r.stopped,
         strategy: this.strategyReason,
-        tensors: async () => r.head.toTensors(),
+        task: this.task,
+        tensors: async () => foldScale(r.head.toTensors(), this.task.scale),
         dispose: () => {},
       };
     } finally {
@@ -194,6 +205,7 @@ export class Trainer {
       progress: this.progress,
       log: this.log,
       signal: this.o.signal,
+      task: this.task,
     });
     const { weights: _w, ...base } = source;
     return {
@@ -203,7 +215,8 @@ export class Trainer {
       backend,
       stopped: r.stopped,
       strategy: this.strategyReason,
-      tensors: () => r.model.toTensors(),
+      task: this.task,
+      tensors: async () => foldScale(await r.model.toTensors(), this.task.scale),
       dispose: () => r.model.dispose(),
     };
   }

@@ -18,6 +18,9 @@ interface EvaluateCliOptions extends ModelCliOptions {
   textColumn?: string;
   textPairColumn?: string;
   labelColumn?: string;
+  labelColumns?: string[];
+  labelSeparator?: string;
+  threshold?: number;
   validationRatio?: number;
   seed?: number;
   encoding?: "utf8" | "latin1";
@@ -31,13 +34,16 @@ const pick = <T>(explicit: T | undefined, stored: T | undefined) => (explicit !=
 
 export function evaluateCommand(): Command {
   const cmd = new Command("evaluate")
-    .description("accuracy, macro precision/recall/F1, per-class scores and the confusion matrix of a trained run")
+    .description("a trained run's metrics on a data set: accuracy, P/R/F1, MCC and the confusion matrix; multi-label micro/macro F1 per label; regression MSE, Pearson, Spearman, R²")
     .argument("<run>", "run folder written by `bertune train --output`")
     .option("-d, --dataset <name|path>", "data set to evaluate on (default: the one the run was trained on)")
     .option("--split <split>", "train, validation or test", choiceArg("--split", ["train", "validation", "test"] as const), "validation")
     .option("--text-column <name>", "text column (default: as in training for the same data set, else detected)")
     .option("--text-pair-column <name>", "second text column (default: as in training, else detected)")
     .option("--label-column <name>", "label column (default: as in training, else detected)")
+    .option("--label-columns <a,b,c>", "one 0/1 column per label, or one number per regression target (default: as in training)", (v: string) => v.split(",").map((c) => c.trim()).filter((c) => c !== ""))
+    .option("--label-separator <sep>", 'multi-label labels in one text column: their separator (default: as in training, else ",")')
+    .option("--threshold <p>", "multi-label: predict a label when its sigmoid reaches P (default: the run's)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }))
     .option("--validation-ratio <r>", "share carved off as validation when the data has none (default: as in training, else 0.1)", numberArg("--validation-ratio", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.1 }))
     .option("--seed <n>", "seed of the carved validation split (default: as in training, else 42)", intArg("--seed"))
     .option("--encoding <enc>", "utf8 or latin1 (default: as in training, else utf8)", choiceArg("--encoding", ["utf8", "latin1"] as const))
@@ -56,18 +62,23 @@ export function evaluateCommand(): Command {
       // The training options rebuild the same splits only for the same data set.
       const same = stored.spec !== undefined && datasetSpec(spec) === stored.spec;
       const s = same ? stored.options : {};
-      const dataset = await loadDataset(spec, {
-        textColumn: pick(o.textColumn, s.textColumn),
-        textPairColumn: pick(o.textPairColumn, s.textPairColumn),
-        labelColumn: pick(o.labelColumn, s.labelColumn),
-        validationRatio: pick(o.validationRatio, s.validationRatio),
-        seed: pick(o.seed, s.seed),
-        encoding: pick(o.encoding, s.encoding),
-        hub: { offline: o.offline || undefined, log: logger(o.quiet || o.json) },
-      });
-      verboseLogger(o)(`run ${dir}; data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
       const classifier = await Classifier.load(dir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
       try {
+        if (o.threshold !== undefined) classifier.setThreshold(o.threshold);
+        // The labels are read as the run's problem type (a file of 0/1 scores is then regression, not two classes).
+        const dataset = await loadDataset(spec, {
+          problemType: classifier.problemType,
+          textColumn: pick(o.textColumn, s.textColumn),
+          textPairColumn: pick(o.textPairColumn, s.textPairColumn),
+          labelColumn: pick(o.labelColumn, s.labelColumn),
+          labelColumns: pick(o.labelColumns, s.labelColumns),
+          labelSeparator: pick(o.labelSeparator, s.labelSeparator),
+          validationRatio: pick(o.validationRatio, s.validationRatio),
+          seed: pick(o.seed, s.seed),
+          encoding: pick(o.encoding, s.encoding),
+          hub: { offline: o.offline || undefined, log: logger(o.quiet || o.json) },
+        });
+        verboseLogger(o)(`run ${dir}; data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
         const result = await classifier.evaluate(dataset, {
           split: o.split,
           featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,

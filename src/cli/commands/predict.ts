@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { Classifier, type Prediction } from "../../classifier.js";
 import { BertuneError } from "../../errors.js";
-import { action, addModelOptions, logger, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, logger, numberArg, verboseLogger, type ModelCliOptions } from "../common.js";
 
 interface PredictCliOptions extends ModelCliOptions {
   file?: string;
   json?: boolean;
+  threshold?: number;
 }
 
 async function readStdin(): Promise<string> {
@@ -23,17 +24,29 @@ function lines(text: string): string[] {
   return all;
 }
 
+/**
+ * One tab-separated line: single-label "label, score, every probability, text"; multi-label the
+ * predicted labels (comma-separated, "-" for none) in place of the label; regression the value(s).
+ */
 function formatPrediction(p: Prediction): string {
+  const text = p.textPair === undefined ? p.text : `${p.text}\t${p.textPair}`;
+  if (p.problemType === "regression") {
+    const names = Object.keys(p.values);
+    const values = names.length === 1 ? p.value.toFixed(4) : names.map((k) => `${k}=${p.values[k].toFixed(4)}`).join(" ");
+    return `${values}\t${text}`;
+  }
   const probs = Object.entries(p.probabilities).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
-  return `${p.label}\t${p.score.toFixed(4)}\t${probs}\t${p.text}`;
+  const label = p.labels !== undefined ? (p.labels.length ? p.labels.join(",") : "-") : p.label;
+  return `${label}\t${p.score.toFixed(4)}\t${probs}\t${text}`;
 }
 
 export function predictCommand(): Command {
   const cmd = new Command("predict")
-    .description("classify texts with a trained run: label, score and the probability of every label")
+    .description("classify texts with a trained run: label, score and the probability of every label (multi-label: every label over the threshold; regression: the value)")
     .argument("<run>", "run folder written by `bertune train --output`")
     .argument("[texts...]", "texts to classify (default: one per line from --file or standard input)")
     .option("-f, --file <path>", "read texts from a file, one per line (- for standard input); one output line per input line, an empty line is an empty text")
+    .option("--threshold <p>", "multi-label runs: predict every label whose sigmoid reaches P (default: the run's, 0.5 unless trained with --threshold)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }))
     .option("--json", "print one JSON object per text", false);
   addModelOptions(cmd);
   cmd.addHelpText(
@@ -59,6 +72,7 @@ export function predictCommand(): Command {
       verboseLogger(o)(`run ${runDir}: ${inputs.length} text${inputs.length === 1 ? "" : "s"} to classify`);
       const classifier = await Classifier.load(runDir, { revision: o.revision, offline: o.offline || undefined, threads: o.threads, device: o.device, log: logger(o.quiet || o.json) });
       try {
+        if (o.threshold !== undefined) classifier.setThreshold(o.threshold);
         const predictions = await classifier.predict(inputs);
         for (const p of predictions) process.stdout.write((o.json ? JSON.stringify(p) : formatPrediction(p)) + "\n");
       } finally {

@@ -13,8 +13,10 @@ import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS, type EvalStrategy } from ".
 import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
 import { Trainer } from "../../train/trainer.js";
 import { formatReport } from "../../metrics/format.js";
+import { flatMetrics } from "../../metrics/report.js";
+import { PROBLEM_TYPES, type ProblemType } from "../../problem-type.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, choiceArg, epochDetails, fileLines, formatSummary, intArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, booleanArg, choiceArg, invalidArg, epochDetails, fileLines, formatSummary, intArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, type ModelCliOptions } from "../common.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
 
@@ -54,9 +56,39 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   resumeFromCheckpoint?: string;
   earlyStoppingPatience?: number;
   loadBestModelAtEnd: boolean;
+  metricForBestModel?: string;
+  greaterIsBetter?: boolean;
+  classWeights?: "balanced" | number[];
+  labelSmoothing: number;
+  threshold: number;
+  normalizeTargets: boolean;
+}
+
+/** "balanced", or comma-separated non-negative weights. */
+function classWeightsArg(value: string): "balanced" | number[] {
+  if (value.trim().toLowerCase() === "balanced") return "balanced";
+  const ws = value.split(",").map((w) => Number(w.trim()));
+  if (ws.length === 0 || ws.some((w) => !Number.isFinite(w) || w < 0) || value.trim() === "") {
+    throw invalidArg(`--class-weights must be "balanced" or numbers >= 0 separated by commas, got "${value}".`, "for example --class-weights balanced, or --class-weights 1,3");
+  }
+  return ws;
 }
 
 const evalEveryArg = stepsOrWordArg("--eval-every", ["epoch", "no"] as const) as (v: string) => EvalStrategy;
+
+/** The headline metrics of each problem type, for the summary line. */
+const HEADLINE: Record<ProblemType, string[]> = {
+  single_label_classification: ["accuracy", "macro_f1"],
+  multi_label_classification: ["micro_f1", "macro_f1", "subset_accuracy"],
+  regression: ["pearson", "spearman", "mse"],
+};
+
+/** "0.8125 (best 0.8250), macro_f1 0.8000, loss 0.4321": the best-model metric first, then the type's headline metrics. */
+function evalSummary(metric: string, metrics: Record<string, number>, best: number | null, loss: number, problemType: ProblemType): string {
+  const value = metric === "loss" ? loss : metrics[metric];
+  const others = HEADLINE[problemType].filter((m) => m !== metric).map((m) => `${m} ${metrics[m].toFixed(4)}`);
+  return [`${value.toFixed(4)}${best !== null ? ` (best ${best.toFixed(4)})` : ""}`, ...others, ...(metric === "loss" ? [] : [`loss ${loss.toFixed(4)}`])].join(", ");
+}
 
 function defaultOutput(model: string, dataset: string): string {
   const name = (s: string) => basename(s).replace(/\.[a-z]+$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "-");
@@ -95,8 +127,14 @@ export function trainCommand(): Command {
     .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), DEFAULT_ARGS.saveStrategy)
     .option("--save-total-limit <n>", "keep at most N checkpoints, 0 for no limit (the best is never deleted)", nonNegativeIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
     .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order')
-    .option("--early-stopping-patience <n>", "stop after N evaluations without a better eval accuracy (keeps the best model)", positiveIntArg("--early-stopping-patience", 3))
+    .option("--early-stopping-patience <n>", "stop after N evaluations without a better --metric-for-best-model (keeps the best model)", positiveIntArg("--early-stopping-patience", 3))
     .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
+    .option("--metric-for-best-model <name>", "the eval metric that picks the best model and drives early stopping, with or without eval_ (default: accuracy; macro_f1 for multi-label; mse for regression; loss, f1, matthews_correlation, pearson, ... see docs)")
+    .option("--greater-is-better <bool>", "whether a larger --metric-for-best-model is better (default: false for loss, mse, rmse, mae and names ending in loss, else true)", booleanArg("--greater-is-better"))
+    .option("--class-weights <w>", '"balanced" (n / (K · count), as scikit-learn; multi-label: pos_weight = negatives / positives) or one weight per label in id order, e.g. 1,3 (default: none)', classWeightsArg)
+    .option("--label-smoothing <eps>", "single-label: cross-entropy against (1 − eps)·one-hot + eps/K, transformers' label_smoothing_factor", numberArg("--label-smoothing", { min: 0, max: 1, maxExclusive: true, example: 0.1 }), DEFAULT_ARGS.labelSmoothingFactor)
+    .option("--threshold <p>", "multi-label: a label is predicted when its sigmoid reaches P (saved with the run)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }), DEFAULT_ARGS.threshold)
+    .option("--normalize-targets", "regression: train on targets scaled to mean 0 and std 1; the saved model still predicts in the data's units", false)
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
     .option("--no-cache", "always run the encoder; do not read or write cached features")
     .option("--export-onnx", "at the end, also write onnx/model.onnx and the int8 onnx/model_quantized.onnx for transformers.js (as `bertune export --quantize`)", false)
@@ -146,6 +184,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     log(`--overwrite-output-dir: removed ${toRemove.length} ${toRemove.length === 1 ? "entry" : "entries"} from ${output}`);
   }
   log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
+  log(`problem type ${dataset.problemType}: ${dataset.problemTypeReason}`);
   verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
   // Ctrl-C or SIGTERM: full mode finishes the current step, saves a checkpoint, then exits (130 / 143);
   // frozen mode has nothing to keep and exits at once. The same signal again quits at once.
@@ -193,6 +232,12 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
       resumeFromCheckpoint: o.resumeFromCheckpoint,
       earlyStoppingPatience: o.earlyStoppingPatience ?? null,
       loadBestModelAtEnd: o.loadBestModelAtEnd || o.earlyStoppingPatience !== undefined,
+      metricForBestModel: o.metricForBestModel,
+      greaterIsBetter: o.greaterIsBetter,
+      classWeights: o.classWeights,
+      labelSmoothingFactor: o.labelSmoothing,
+      threshold: o.threshold,
+      normalizeTargets: o.normalizeTargets,
     },
     featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
     progress: progressFactory(o.quiet || o.json),
@@ -217,6 +262,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   for (const line of [...fileLines("model file", result.base.files), ...epochDetails(result.state.log_history)]) verbose(line);
   const elapsed = (performance.now() - started) / 1000;
   const r = result.evalReport;
+  const metrics = flatMetrics(r);
   const base = result.base;
   if (o.json) {
     process.stdout.write(
@@ -237,10 +283,12 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
         train_runtime: result.trainRuntime,
         train_samples_per_second: result.trainSamplesPerSecond,
         total_runtime: elapsed,
+        problem_type: dataset.problemType,
         eval_loss: result.evalLoss,
-        eval_accuracy: r.accuracy,
-        eval_macro_f1: r.macroF1,
-        best_eval_accuracy: result.state.best_metric,
+        ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval_${k}`, v])),
+        metric_for_best_model: result.task.metric,
+        best_metric: result.state.best_metric,
+        ...(result.task.metric === "accuracy" ? { best_eval_accuracy: result.state.best_metric } : {}),
         onnx: exported?.files.map((f) => f.path) ?? null,
       }) + "\n",
     );
@@ -262,7 +310,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   rows.push(
     ["training", `${result.state.global_step} steps, ${result.state.epoch.toFixed(2)} epochs on ${result.backend}, ${formatDuration(result.trainRuntime)} (${Math.round(result.trainSamplesPerSecond)} ex/s)${result.stopped ? `, ${result.stopped}` : ""}`],
     ["train loss", result.trainLoss.toFixed(4)],
-    ["eval accuracy", `${r.accuracy.toFixed(4)} (best ${(result.state.best_metric ?? r.accuracy).toFixed(4)}), macro F1 ${r.macroF1.toFixed(4)}, loss ${result.evalLoss.toFixed(4)}`],
+    [`eval ${result.task.metric}`, evalSummary(result.task.metric, metrics, result.state.best_metric, result.evalLoss, dataset.problemType)],
     ["total time", formatDuration(elapsed)],
     ["saved to", output],
   );
