@@ -113,6 +113,10 @@ describe("formatReport", () => {
     expect(text).toMatch(/bird\s+0\.6667\s+0\.6667\s+0\.6667\s+3\n/);
     expect(text).toMatch(/accuracy\s+0\.6000\s+10\n/);
     expect(text).toMatch(/macro avg\s+0\.6111\s+0\.6111\s+0\.6032\s+10\n/);
+    // sklearn's weighted avg row: P 37/60, R 0.6, F1 0.6 (see test/metrics.problem-types.test.ts)
+    expect(text).toMatch(/weighted avg\s+0\.6167\s+0\.6000\s+0\.6000\s+10\n/);
+    expect(text).toContain("matthews correlation (MCC): 0.4091");
+    expect(text).not.toContain("binary (positive class");
   });
 
   it("prints the confusion matrix with label names as headers, rows = true", () => {
@@ -131,8 +135,8 @@ describe("formatReport", () => {
 
   it("is a fixed-width table: the metric columns line up", () => {
     const lines = text.split("\n");
-    const rowLines = lines.filter((l) => /^\s*(cat|dog|bird|macro avg)\s+\d\.\d{4}/.test(l));
-    expect(rowLines).toHaveLength(4);
+    const rowLines = lines.filter((l) => /^\s*(cat|dog|bird|macro avg|weighted avg)\s+\d\.\d{4}/.test(l));
+    expect(rowLines).toHaveLength(5);
     const ends = new Set(rowLines.map((l) => l.length));
     expect(ends.size).toBe(1);
     expect(formatReport(report)).not.toContain("eval (epoch 1)");
