@@ -14,7 +14,7 @@ import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
 import { Trainer } from "../../train/trainer.js";
 import { formatReport } from "../../metrics/format.js";
 import { flatMetrics } from "../../metrics/report.js";
-import { PROBLEM_TYPES, type ProblemType } from "../../problem-type.js";
+import type { ProblemType } from "../../problem-type.js";
 import { formatDuration } from "../progress.js";
 import { action, addModelOptions, booleanArg, choiceArg, invalidArg, epochDetails, fileLines, formatSummary, intArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, type ModelCliOptions } from "../common.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
@@ -97,9 +97,9 @@ function defaultOutput(model: string, dataset: string): string {
 
 export function trainCommand(): Command {
   const cmd = new Command("train")
-    .description("fine-tune a classification head on a pretrained BERT encoder")
+    .description("fine-tune a pretrained BERT encoder with a new head: single-label, multi-label or regression (detected from the labels)")
     .requiredOption("-m, --model <id|dir>", "Hub model id (bert-base-uncased, org/name) or a local folder in Hub layout")
-    .requiredOption("-d, --dataset <name|path>", "built-in data set (sst2, rotten_tomatoes, subj, trec, imdb) or a .tsv/.csv/.jsonl/.txt file or folder")
+    .requiredOption("-d, --dataset <name|path>", "built-in data set (sst2, rotten_tomatoes, subj, trec, imdb; goemotions multi-label; stsb pair regression; mrpc pairs) or a .tsv/.csv/.jsonl/.txt file or folder")
     .option("-o, --output <dir>", "run folder for config.json, model.safetensors, logs (default: runs/<model>-<dataset>); one training at a time, and a folder that holds files is refused (see --overwrite-output-dir)")
     .option("--overwrite-output-dir", "train into an --output that holds files: first delete EVERY file and folder in it (not only an old run's), as a fresh folder", false)
     .option("--freeze-backbone", "feature extraction: the encoder stays frozen and only the head learns (default: full fine-tuning)", false)
@@ -149,6 +149,9 @@ Examples:
   $ bertune train --model bert-base-uncased --dataset sst2 --output runs/sst2-full
   $ bertune train --model bert-base-uncased --dataset sst2 --unfreeze-top 2 --head-lr-multiplier 10
   $ bertune train --model bert-base-uncased --dataset trec --strategy auto
+  $ bertune train --model bert-base-uncased --dataset goemotions --freeze-backbone --threshold 0.3
+  $ bertune train --model bert-base-uncased --dataset stsb --normalize-targets
+  $ bertune train --model bert-base-uncased --dataset mrpc --metric-for-best-model f1 --load-best-model-at-end
   $ bertune train --model bert-base-uncased --dataset sst2 --output runs/sst2-full --resume-from-checkpoint latest
   $ bertune train --model ./my-bert --dataset reviews.csv --text-column body --label-column stars --freeze-backbone
   $ HF_HUB_OFFLINE=1 bertune train --model bert-base-uncased --dataset trec --freeze-backbone --epochs 10`,
