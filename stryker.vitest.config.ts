@@ -15,6 +15,8 @@ export default defineConfig({
       "test/head-trainer.test.ts",
       "test/linear-head.test.ts",
       "test/objective.test.ts",
+      "test/task.test.ts",
+      "test/metrics.problem-types.test.ts",
       "test/metrics.test.ts",
       "test/data.columns-labels.test.ts",
       "test/library.test.ts",
