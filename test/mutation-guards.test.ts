@@ -4,6 +4,7 @@
  * docs/testing.md): label order, checkpoint rotation, the restore of --load-best-model-at-end,
  * the feature cache's key for local weights, the truncated-normal init, the strategy thresholds.
  */
+import { makeTask } from "../src/train/task.js";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -308,19 +309,25 @@ describe("trainer_state.json bookkeeping", () => {
   it("starts empty, logs each evaluation in the Trainer's names and keeps the best accuracy (ties are not improvements)", () => {
     const st = newTrainerState(resolveArgs({ numTrainEpochs: 3, perDeviceTrainBatchSize: 4, loggingSteps: 7 }), 30);
     expect(st).toEqual({ epoch: 0, global_step: 0, max_steps: 30, num_train_epochs: 3, train_batch_size: 4, logging_steps: 7, log_history: [], best_metric: null, best_model_checkpoint: null });
-    const report = (accuracy: number) => ({ accuracy, macroF1: accuracy / 2, macroPrecision: accuracy / 3, macroRecall: accuracy / 4 }) as ClassificationReport;
+    const task = makeTask({ problemType: "single_label_classification", id2label: ["a", "b"], train: [0, 1] }, resolveArgs({}));
+    const report = (accuracy: number, loss: number) => ({ loss, report: {} as ClassificationReport, metrics: { accuracy, macro_f1: accuracy / 2, macro_precision: accuracy / 3, macro_recall: accuracy / 4 } });
     st.epoch = 1 / 3;
     st.global_step = 10;
-    const a = recordEval(st, report(0.5), 0.7);
+    const a = recordEval(st, report(0.5, 0.7), task);
     expect(a).toEqual({ entry: { epoch: 0.3333, step: 10, eval_loss: 0.7, eval_accuracy: 0.5, eval_macro_f1: 0.25, eval_macro_precision: 0.5 / 3, eval_macro_recall: 0.125 }, improved: true });
     expect(st.best_metric).toBe(0.5);
-    expect(recordEval(st, report(0.5), 0.6).improved).toBe(false);
-    expect(recordEval(st, report(0.4), 0.6).improved).toBe(false);
+    expect(recordEval(st, report(0.5, 0.6), task).improved).toBe(false);
+    expect(recordEval(st, report(0.4, 0.6), task).improved).toBe(false);
     expect(st.best_metric).toBe(0.5);
-    expect(recordEval(st, report(0.75), 0.6).improved).toBe(true);
+    expect(recordEval(st, report(0.75, 0.6), task).improved).toBe(true);
     expect(st.best_metric).toBe(0.75);
     expect(st.log_history.map((e) => e.eval_accuracy)).toEqual([0.5, 0.5, 0.4, 0.75]);
-    expect(recordEval(newTrainerState(resolveArgs({}), 1), report(0), 1).improved).toBe(true); // the first evaluation is a best, even at 0
+    expect(recordEval(newTrainerState(resolveArgs({}), 1), report(0, 1), task).improved).toBe(true); // the first evaluation is a best, even at 0
+    // With metric_for_best_model "loss" (lower is better) the best is the lowest loss, and best_metric holds the loss.
+    const byLoss = makeTask({ problemType: "single_label_classification", id2label: ["a", "b"], train: [0, 1] }, resolveArgs({ metricForBestModel: "eval_loss" }));
+    const st2 = newTrainerState(resolveArgs({}), 1);
+    expect([0.7, 0.5, 0.5, 0.6, 0.3].map((l) => recordEval(st2, report(0.9, l), byLoss).improved)).toEqual([true, true, false, false, true]);
+    expect(st2.best_metric).toBe(0.3);
     expect([round4(2 / 3), round4(0.00005), round4(1.23456)]).toEqual([0.6667, 0.0001, 1.2346]);
   });
 });
