@@ -61,11 +61,12 @@ describe("head training on frozen features", () => {
     // reference in tfjs-bert.test.ts): same init, data order, dropout masks, warmup and clipping.
     // A small max norm makes clipping act on most steps; 110 rows / batch 16 leaves a partial batch.
     const small = { ...input, train: separable(110, 16, 3) };
-    const a = resolveArgs({ numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 5e-2, warmupSteps: 3, maxGradNorm: 0.05, weightDecay: 0.01 });
+    // Adam's betas and epsilon away from their defaults, so that the args must reach the optimizer.
+    const a = resolveArgs({ numTrainEpochs: 2, perDeviceTrainBatchSize: 16, learningRate: 5e-2, warmupSteps: 3, maxGradNorm: 0.05, weightDecay: 0.01, adamBeta1: 0.7, adamBeta2: 0.95, adamEpsilon: 1e-3 });
     const mine = trainHead(small, a).head;
 
     const head = new ClassificationHead(LinearHead.init(16, 2, { seed: streamSeed(a.seed, STREAM_INIT), dropout: 0.1, initializerRange: 0.02 }));
-    const opt = new AdamW([{ params: [head.kernel], weightDecay: a.weightDecay }, { params: [head.bias], weightDecay: 0 }]);
+    const opt = new AdamW([{ params: [head.kernel], weightDecay: a.weightDecay }, { params: [head.bias], weightDecay: 0 }], { beta1: 0.7, beta2: 0.95, epsilon: 1e-3 });
     const steps = Math.ceil(110 / 16);
     const schedule = { learningRate: a.learningRate, warmupSteps: 3, totalSteps: steps * 2, type: a.lrSchedulerType };
     let clippedSteps = 0;
@@ -98,7 +99,10 @@ describe("head training on frozen features", () => {
   it("stops with the step number when the loss is not finite", () => {
     const bad = { ...train, data: train.data.slice() };
     bad.data[5] = Number.NaN;
-    expect(() => trainHead({ ...input, train: bad }, args)).toThrow(/loss became NaN at step \d+/);
+    // Row 0 holds the NaN: the step whose batch has it (its place in epoch 1's shuffle) is the one named.
+    const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, 0)).shuffle(Array.from({ length: 200 }, (_, i) => i));
+    const step = Math.floor(order.indexOf(0) / 16) + 1;
+    expect(() => trainHead({ ...input, train: bad }, args)).toThrow(new RegExp(`^the training loss became NaN at step ${step}$`));
   });
 });
 
@@ -246,6 +250,48 @@ describe("early stopping and load_best_model_at_end in frozen mode", () => {
     expect(kept.report.accuracy).toBe(best);
     expect(kept.loss).toBe(all[bestAt].eval_loss);
     expect(r.evalReport.accuracy).toBe(best);
+  });
+
+  it("with evaluations every N steps, stops mid-epoch once patience runs out, and says so in the log", () => {
+    const every = (extra: Record<string, unknown>) => resolveArgs({ ...base, evalStrategy: 4, ...extra });
+    const all = evalsOf(trainHead(input, every({})));
+    let best = -1;
+    let stopAt = -1;
+    for (let i = 0, left = 2; i < all.length; i++) {
+      if (all[i].eval_accuracy! > best) [best, left] = [all[i].eval_accuracy!, 2];
+      else if (--left === 0) {
+        stopAt = i;
+        break;
+      }
+    }
+    expect(stopAt).toBeGreaterThan(0);
+    const lines: string[] = [];
+    const r = trainHead(input, every({ earlyStoppingPatience: 2, loadBestModelAtEnd: true }), { log: (l) => lines.push(l) });
+    expect(r.stopped).toBe("early-stopping");
+    expect(r.state.global_step).toBe((stopAt + 1) * 4); // an eval step, not an epoch end (13 steps an epoch)
+    expect(lines).toContain("early stopping: no better eval_accuracy in 2 evaluations");
+    expect(lines).toContain(`kept the best model (eval_accuracy ${best.toFixed(4)})`);
+  });
+
+  it("logs each epoch's evaluation and reports progress as training steps", () => {
+    const lines: string[] = [];
+    const bars: { label: string; total: number; unit: string; ticks: { n: number; info: unknown }[]; done: boolean }[] = [];
+    const progress = (label: string, total: number, unit: string) => {
+      const bar = { label, total, unit, ticks: [] as { n: number; info: unknown }[], done: false };
+      bars.push(bar);
+      return { tick: (n = 1, info?: unknown) => void bar.ticks.push({ n, info }), done: () => void (bar.done = true) };
+    };
+    const r = trainHead(input, resolveArgs({ ...base, numTrainEpochs: 2 }), { log: (l) => lines.push(l), progress });
+    const evals = evalsOf(r);
+    expect(lines).toEqual(evals.map((e, i) => `epoch ${i + 1}/2: eval_loss ${e.eval_loss!.toFixed(4)}  eval_accuracy ${e.eval_accuracy!.toFixed(4)}`));
+    expect(evals.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(bars).toHaveLength(1);
+    expect([bars[0].label, bars[0].total, bars[0].unit, bars[0].done]).toEqual(["training", 26, "step", true]);
+    expect(bars[0].ticks).toHaveLength(26);
+    const logged = r.state.log_history.filter((e) => e.loss !== undefined);
+    expect(bars[0].ticks[12]).toEqual({ n: 1, info: { epoch: 1, loss: expect.any(Number) } });
+    expect(bars[0].ticks.at(-1)!.info).toEqual({ epoch: 2, loss: expect.any(Number) });
+    expect(logged.length).toBeGreaterThan(0);
   });
 
   it("without load_best_model_at_end, the last head is kept", () => {
