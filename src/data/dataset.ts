@@ -4,6 +4,7 @@ import { checkColumns, resolveColumns, type ColumnChoice, type ColumnRequest } f
 import { normalizeEncoding } from "./decode.js";
 import { encodeLabels, type RawLabel } from "./labels.js";
 import { readTable } from "./readers.js";
+import { selectFirst } from "./select.js";
 import { resolveSource } from "./sources.js";
 import { carveValidation, checkRatio, checkSeed } from "./split.js";
 import { concatTables, where, type Table } from "./table.js";
@@ -134,13 +135,17 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     }),
   );
 
-  return {
-    name: src.name,
-    source: src.source,
-    contentHash,
-    splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
-    validationSource: carved ? "carved" : "file",
-    id2label: labels.id2label,
-    columns,
-  };
+  // --max-train-samples / --max-eval-samples: the first N of each split, once the splits are final.
+  return selectFirst(
+    {
+      name: src.name,
+      source: src.source,
+      contentHash,
+      splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
+      validationSource: carved ? "carved" : "file",
+      id2label: labels.id2label,
+      columns,
+    },
+    options,
+  );
 }
