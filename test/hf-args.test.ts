@@ -104,3 +104,23 @@ describe("conflicting duplicates are refused with one line", () => {
     expect(norm("--freeze-backbone", "--freeze_backbone", "true")).toEqual(["--freeze-backbone"]);
   });
 });
+
+describe("the model card of a --max-steps run", () => {
+  it("says training_steps instead of num_epochs, as transformers' card does, and never max_steps: -1", async () => {
+    const { buildModelCard } = await import("../src/card/card.js");
+    const card = (trainingArgs: Record<string, unknown>) =>
+      buildModelCard({
+        repo: "alice/x",
+        config: { architectures: ["BertForSequenceClassification"], base_model: "google-bert/bert-base-uncased", id2label: { 0: "a", 1: "b" }, label2id: { a: 0, b: 1 } },
+        trainingArgs: { learning_rate: 1e-3, lr_scheduler_type: "linear", ...trainingArgs },
+        files: ["model.safetensors", "config.json"],
+        bertuneVersion: "0.1.0",
+      });
+    const capped = card({ num_train_epochs: 3, max_steps: 7 });
+    expect(capped).toContain("- training_steps: 7");
+    expect(capped).not.toMatch(/num_epochs|max_steps/);
+    const epochs = card({ num_train_epochs: 2.5, max_steps: -1 });
+    expect(epochs).toContain("- num_epochs: 2.5");
+    expect(epochs).not.toMatch(/training_steps|max_steps/);
+  });
+});
