@@ -147,9 +147,9 @@ describe("bertune CLI, frozen backbone, end to end on bert-random-tiny + SST-2",
     for (const o of ["--epochs", "--batch-size", "--learning-rate", "--weight-decay", "--warmup-ratio", "--seed", "--eval-every", "--max-length", "--pooling", "--validation-ratio"]) {
       expect(r.stdout).toContain(o);
     }
-    expect(r.stdout).toMatch(/--epochs <n>\s+number of training epochs \(default: 3\)/);
     const flat = r.stdout.replace(/\s+/g, " ");
-    expect(flat).toMatch(/--max-length <n> truncate inputs to this many tokens \(batches pad only to their longest\) \(default: 128\)/);
+    expect(flat).toMatch(/--epochs <n> number of training epochs, may be fractional such as 2\.5 \(alias --num-train-epochs; default: 3\)/);
+    expect(flat).toMatch(/--max-length <n> truncate inputs to this many tokens \(batches pad only to their longest\) \(alias --max-seq-length; default: 128\)/);
     expect(flat).toMatch(/--pooling <how> head input: pooler, cls, mean .*?\(default: "pooler"\)/);
   });
 });

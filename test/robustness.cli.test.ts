@@ -34,8 +34,17 @@ describe("option values are checked before anything loads, named by their flag",
     [["--eval-every", "abc"], /--eval-every must be/],
     [["--save-steps", "0"], /--save-steps must be/],
     [["--save-steps", "-5"], /--save-steps must be/],
-    [["--epochs", "0"], /--epochs must be a whole number of 1 or more/],
-    [["--epochs", "1.5"], /--epochs must be a whole number/],
+    [["--epochs", "0"], /--epochs must be a number > 0/],
+    [["--num_train_epochs", "-1"], /--epochs must be a number > 0/],
+    [["--max-steps", "0"], /--max-steps must be a whole number of steps of 1 or more, or -1 \(off\)/],
+    [["--max-steps", "2.5"], /--max-steps must be/],
+    [["--adam-beta1", "1"], /--adam-beta1 must be a number >= 0 and < 1/],
+    [["--adam-epsilon", "-1e-8"], /--adam-epsilon must be a number >= 0/],
+    [["--max-train-samples", "0"], /--max-train-samples must be a whole number of 1 or more/],
+    [["--max_eval_samples", "x"], /--max-eval-samples must be/],
+    [["--eval_strategy", "often"], /--eval_strategy must be one of no, steps, epoch/],
+    [["--eval-steps", "0"], /--eval-steps must be a whole number of steps of 1 or more/],
+    [["--lr_scheduler_type", "cosine_with_restarts"], /--lr-scheduler must be one of linear, cosine, constant, constant_with_warmup, polynomial/],
     [["--batch-size", "0"], /--batch-size must be a whole number of 1 or more/],
     [["--eval-batch-size", "-1"], /--eval-batch-size must be/],
     [["--max-length", "0"], /--max-length must be a whole number of 2 or more/],
@@ -65,7 +74,7 @@ describe("option values are checked before anything loads, named by their flag",
 
   it("still accepts the documented values (0 turns clipping off, steps are whole numbers)", async () => {
     // Past the value checks, the missing data set is the error.
-    for (const extra of [["--max-grad-norm", "0"], ["--eval-every", "no"], ["--save-steps", "10"], ["--warmup-ratio", "0"], ["--learning-rate", "2e-5"]]) {
+    for (const extra of [["--max-grad-norm", "0"], ["--eval-every", "no"], ["--save-steps", "10"], ["--warmup-ratio", "0"], ["--learning-rate", "2e-5"], ["--epochs", "1.5"], ["--max_steps", "-1"], ["--save_strategy", "steps"]]) {
       const r = await train(...extra);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain("/no/such/data.csv");

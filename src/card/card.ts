@@ -129,13 +129,15 @@ function hyperparameters(args: Record<string, unknown> | undefined): string[] {
   add("lr_scheduler_type", args.lr_scheduler_type);
   if (num(args.warmup_steps)) add("lr_scheduler_warmup_steps", args.warmup_steps);
   else if (num(args.warmup_ratio)) add("lr_scheduler_warmup_ratio", args.warmup_ratio);
-  add("num_epochs", args.num_train_epochs);
+  // As transformers' model card: max_steps, when set, instead of the epochs it overrides.
+  if (typeof args.max_steps === "number" && args.max_steps > 0) add("training_steps", args.max_steps);
+  else add("num_epochs", args.num_train_epochs);
   add("max_grad_norm", args.max_grad_norm);
   add("max_length", args.max_length);
   add("pooling", args.pooling);
   const shown = new Set([
     "learning_rate", "per_device_train_batch_size", "per_device_eval_batch_size", "seed", "adam_beta1", "adam_beta2",
-    "adam_epsilon", "weight_decay", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "num_train_epochs",
+    "adam_epsilon", "weight_decay", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "num_train_epochs", "max_steps",
     "max_grad_norm", "max_length", "pooling", "optim",
     // where things were on the training machine: not for a public card
     "output_dir", "dataset", "dataset_spec", "dataset_source", "dataset_options", "device",

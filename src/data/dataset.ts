@@ -5,6 +5,7 @@ import { normalizeEncoding } from "./decode.js";
 import type { RawLabel } from "./labels.js";
 import { encodeTargets } from "./targets.js";
 import { readTable } from "./readers.js";
+import { selectFirst } from "./select.js";
 import { resolveSource } from "./sources.js";
 import { carveValidation, checkRatio, checkSeed } from "./split.js";
 import { concatTables, where, type Table } from "./table.js";
@@ -149,15 +150,19 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     }),
   );
 
-  return {
-    name: src.name,
-    source: src.source,
-    contentHash,
-    splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
-    validationSource: carved ? "carved" : "file",
-    id2label: labels.id2label,
-    problemType: labels.problemType,
-    problemTypeReason: labels.reason,
-    columns,
-  };
+  // --max-train-samples / --max-eval-samples: the first N of each split, once the splits are final.
+  return selectFirst(
+    {
+      name: src.name,
+      source: src.source,
+      contentHash,
+      splits: test !== undefined ? { train: trainSplit, validation, test } : { train: trainSplit, validation },
+      validationSource: carved ? "carved" : "file",
+      id2label: labels.id2label,
+      problemType: labels.problemType,
+      problemTypeReason: labels.reason,
+      columns,
+    },
+    options,
+  );
 }

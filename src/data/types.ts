@@ -75,6 +75,10 @@ export interface LoadDatasetOptions {
   seed?: number;
   /** How text files are decoded; default utf8 (strict). */
   encoding?: "utf8" | "latin1";
+  /** Keep only the first N training examples (after a carved validation split is taken), as the HF example scripts' --max_train_samples. */
+  maxTrainSamples?: number;
+  /** Keep only the first N validation examples, as the HF example scripts' --max_eval_samples. */
+  maxEvalSamples?: number;
   /** Not used by loadDataset. */
   split?: string;
   /** For Hub data sets: revision, config, offline mode, token, endpoint, cache. */

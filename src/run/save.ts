@@ -57,6 +57,9 @@ export async function saveRun(
     ...argsToJson(args, "."),
     // --strategy auto: what it chose and why (the chosen mode is in the args above).
     ...(result.strategy !== undefined ? { strategy: "auto", strategy_decision: result.strategy } : {}),
+    // The HF example scripts' DataTrainingArguments names (null: the whole split).
+    max_train_samples: datasetOptions.maxTrainSamples ?? null,
+    max_eval_samples: datasetOptions.maxEvalSamples ?? null,
     dataset: dataset.name,
     dataset_spec: portablePath(dir, data.spec),
     dataset_source: portablePath(dir, dataset.source),
@@ -71,6 +74,8 @@ export async function saveRun(
       validation_ratio: datasetOptions.validationRatio ?? 0.1,
       encoding: datasetOptions.encoding ?? "utf8",
       seed: datasetOptions.seed ?? args.seed,
+      max_train_samples: datasetOptions.maxTrainSamples ?? null,
+      max_eval_samples: datasetOptions.maxEvalSamples ?? null,
     },
   });
   writeJsonAtomic(join(dir, RUN_FILES.trainerState), result.state);

@@ -32,6 +32,8 @@ export function runDataset(runDir: string): RunDataset {
         validationRatio: num(d.validation_ratio),
         encoding: d.encoding === "latin1" ? "latin1" : "utf8",
         seed: num(d.seed),
+        maxTrainSamples: num(d.max_train_samples),
+        maxEvalSamples: num(d.max_eval_samples),
       },
     };
   } catch {

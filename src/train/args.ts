@@ -1,6 +1,6 @@
 import type { Pooling } from "../bert/onnx-encoder.js";
 import { BertuneError } from "../errors.js";
-import type { SchedulerType } from "./schedule.js";
+import { POLYNOMIAL_LR_END, type SchedulerType } from "./schedule.js";
 import type { Device } from "../backend/tfjs.js";
 
 /** How often to evaluate: every epoch, never, or every N optimizer steps. */
@@ -8,7 +8,10 @@ export type EvalStrategy = "epoch" | "no" | number;
 
 /** Training settings, named after transformers.TrainingArguments (camelCase here, snake_case on disk). */
 export interface TrainingArgs {
+  /** May be fractional (2.5): training stops after ceil(epochs × steps per epoch) steps. */
   numTrainEpochs: number;
+  /** Total optimizer steps; when > 0 it overrides numTrainEpochs (as transformers' max_steps). -1: off. */
+  maxSteps: number;
   perDeviceTrainBatchSize: number;
   perDeviceEvalBatchSize: number;
   learningRate: number;
@@ -66,6 +69,7 @@ export interface TrainingArgs {
 /** The Trainer's defaults, except the learning rate of a frozen backbone (see below). */
 export const DEFAULT_ARGS: TrainingArgs = {
   numTrainEpochs: 3,
+  maxSteps: -1,
   perDeviceTrainBatchSize: 8,
   perDeviceEvalBatchSize: 8,
   learningRate: 5e-5,
@@ -118,8 +122,17 @@ export function resolveArgs(partial: Partial<TrainingArgs> = {}): TrainingArgs {
     const v = args[k];
     if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new BertuneError(`${k} must be a positive number, got ${String(v)}`);
   }
-  for (const k of ["numTrainEpochs", "perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "maxLength", "loggingSteps"] as const) {
+  for (const k of ["perDeviceTrainBatchSize", "perDeviceEvalBatchSize", "maxLength", "loggingSteps"] as const) {
     if (!Number.isInteger(args[k])) throw new BertuneError(`${k} must be a whole number, got ${args[k]}`);
+  }
+  if (!Number.isInteger(args.maxSteps) || !(args.maxSteps === -1 || args.maxSteps >= 1)) throw new BertuneError(`max steps must be a whole number >= 1, or -1 (off), got ${args.maxSteps}`);
+  for (const k of ["adamBeta1", "adamBeta2"] as const) {
+    if (!(args[k] >= 0 && args[k] < 1)) throw new BertuneError(`${k} must be in [0, 1), got ${args[k]}`);
+  }
+  if (!(args.adamEpsilon >= 0) || !Number.isFinite(args.adamEpsilon)) throw new BertuneError(`adamEpsilon must be >= 0, got ${args.adamEpsilon}`);
+  if (args.lrSchedulerType === "polynomial" && args.learningRate < POLYNOMIAL_LR_END) {
+    // As get_polynomial_decay_schedule_with_warmup, which refuses an lr below its lr_end.
+    throw new BertuneError(`the polynomial schedule decays to ${POLYNOMIAL_LR_END}: the learning rate ${args.learningRate} is below it`, "raise --learning-rate, or choose another --lr-scheduler");
   }
   if (args.warmupRatio < 0 || args.warmupRatio >= 1) throw new BertuneError(`warmup ratio must be in [0, 1), got ${args.warmupRatio}`);
   if (args.weightDecay < 0) throw new BertuneError(`weight decay must be >= 0, got ${args.weightDecay}`);
@@ -153,6 +166,7 @@ export function argsToJson(args: TrainingArgs, outputDir?: string): Record<strin
   return {
     output_dir: outputDir ?? null,
     num_train_epochs: args.numTrainEpochs,
+    max_steps: args.maxSteps,
     per_device_train_batch_size: args.perDeviceTrainBatchSize,
     per_device_eval_batch_size: args.perDeviceEvalBatchSize,
     learning_rate: args.learningRate,

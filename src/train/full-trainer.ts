@@ -16,7 +16,7 @@ import { LinearHead } from "../heads/linear-head.js";
 import { objectiveLossTensor } from "../heads/objective.js";
 import { evalLine, newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
 import { evaluateLogits, makeTask, metricValue, targetsOf, type Label, type Task, type TaskEvaluation } from "./task.js";
-import { learningRateAt, warmupStepsFor } from "./schedule.js";
+import { learningRateAt, trainingLength, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 
 export interface FullTrainingOptions {
@@ -138,10 +138,10 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   const accum = args.gradientAccumulationSteps;
   const microPerEpoch = Math.ceil(train.length / bs);
   const stepsPerEpoch = Math.ceil(microPerEpoch / accum);
-  const totalSteps = stepsPerEpoch * args.numTrainEpochs;
+  const { maxSteps: totalSteps, epochs } = trainingLength(stepsPerEpoch, args.numTrainEpochs, args.maxSteps);
   const schedule = { learningRate: args.learningRate, warmupSteps: warmupStepsFor(totalSteps, args.warmupRatio, args.warmupSteps), totalSteps, type: args.lrSchedulerType };
 
-  let state = newTrainerState(args, totalSteps);
+  let state = newTrainerState(args, totalSteps, epochs);
 
   let patienceLeft = args.earlyStoppingPatience;
   let best: { metric: number; weights: Map<string, Float32Array> } | undefined;
@@ -151,7 +151,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     const dir = findCheckpoint(o.outputDir ?? "", args.resumeFromCheckpoint);
     const ckpt = loadCheckpoint(dir);
     if (ckpt.state.max_steps !== totalSteps) {
-      throw new BertuneError(`${dir} was trained for ${ckpt.state.max_steps} steps, this run has ${totalSteps}`, "resume with the same data set, epochs, batch size and accumulation");
+      throw new BertuneError(`${dir} was trained for ${ckpt.state.max_steps} steps, this run has ${totalSteps}`, "resume with the same data set, epochs (or --max-steps), batch size and accumulation");
     }
     model.assignFrom(ckpt.weights);
     optimizer.loadState(ckpt.optimizer, vars);
@@ -200,13 +200,15 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   bar.tick(state.global_step);
 
   const startEpoch = Math.floor(state.global_step / stepsPerEpoch);
-  outer: for (let epoch = startEpoch; epoch < args.numTrainEpochs; epoch++) {
+  outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
     const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(train.map((_, i) => i));
     const depth = trainableDepth(args, layers, epoch);
     const active = [...vars].filter(([n]) => depthOf(n, layers) <= depth).map(([, v]) => v);
     if (args.gradualUnfreeze || args.unfreezeTop !== undefined) log(`epoch ${epoch + 1}: training ${active.length}/${vars.size} tensors (pooler, head and the top ${Math.min(depth, layers)} layers${depth > layers ? " and the embeddings" : ""})`);
     const firstStep = epoch === startEpoch ? state.global_step - epoch * stepsPerEpoch : 0;
-    for (let s = firstStep; s < stepsPerEpoch; s++) {
+    // The last epoch may stop early (fractional epochs, max_steps): its last step ends it, as a whole epoch's would.
+    const steps = Math.min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch);
+    for (let s = firstStep; s < steps; s++) {
       const micro = Array.from({ length: Math.min(accum, microPerEpoch - s * accum) }, (_, j) => s * accum + j);
       let acc: Record<string, tf.Tensor> | undefined;
       let lossT: tf.Scalar | undefined;
@@ -242,14 +244,15 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
       state.epoch = state.global_step / stepsPerEpoch;
       lossSum += stepLoss;
       window = { sum: window.sum + stepLoss, count: window.count + 1, norm, lr };
-      const endOfEpoch = s === stepsPerEpoch - 1;
+      const endOfEpoch = s === steps - 1;
       if (state.global_step % args.loggingSteps === 0 || endOfEpoch) {
         state.log_history.push({ epoch: round4(state.epoch), step: state.global_step, loss: window.sum / window.count, grad_norm: window.norm, learning_rate: window.lr });
         window = { sum: 0, count: 0, norm: 0, lr: 0 };
       }
       const evalNow = typeof args.evalStrategy === "number" ? state.global_step % args.evalStrategy === 0 : args.evalStrategy === "epoch" && endOfEpoch;
       const improvedNow = evalNow && (await logEval()).improved;
-      const saveNow = typeof args.saveStrategy === "number" ? state.global_step % args.saveStrategy === 0 : args.saveStrategy === "epoch" && endOfEpoch;
+      // As the Trainer: with a steps strategy the last step is saved too.
+      const saveNow = typeof args.saveStrategy === "number" ? state.global_step % args.saveStrategy === 0 || state.global_step === totalSteps : args.saveStrategy === "epoch" && endOfEpoch;
       if (saveNow) {
         await checkpoint();
         // Only a checkpoint of the evaluation that set the best metric is the best checkpoint.

@@ -4,7 +4,7 @@ import { Rng } from "../util/rng.js";
 import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
 import type { TrainingArgs } from "./args.js";
 import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../heads/linear-head.js";
-import { learningRateAt, warmupStepsFor } from "./schedule.js";
+import { learningRateAt, trainingLength, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { evalLine, newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
 import { evaluateLogits, makeTask, metricValue, targetsOf, type Label, type Task, type TaskEvaluation } from "./task.js";
@@ -84,14 +84,14 @@ export function trainHead(
   const n = train.rows;
   const bs = args.perDeviceTrainBatchSize;
   const stepsPerEpoch = Math.ceil(n / bs);
-  const totalSteps = stepsPerEpoch * args.numTrainEpochs;
+  const { maxSteps: totalSteps, epochs } = trainingLength(stepsPerEpoch, args.numTrainEpochs, args.maxSteps);
   const schedule = {
     learningRate: args.learningRate,
     warmupSteps: warmupStepsFor(totalSteps, args.warmupRatio, args.warmupSteps),
     totalSteps,
     type: args.lrSchedulerType,
   };
-  const state = newTrainerState(args, totalSteps);
+  const state = newTrainerState(args, totalSteps, epochs);
   const batch = new Float32Array(bs * h);
   const grads = headGradientBuffers(head, bs);
 
@@ -128,11 +128,13 @@ export function trainHead(
 
   const started = performance.now();
   const bar = (hooks.progress ?? silentProgress)("training", totalSteps, "step");
-  outer: for (let epoch = 0; epoch < args.numTrainEpochs; epoch++) {
+  outer: for (let epoch = 0; epoch < epochs; epoch++) {
     const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
     const dropRng = new Rng(streamSeed(args.seed, STREAM_DROPOUT, epoch));
     let lr = 0;
-    for (let s = 0; s < stepsPerEpoch; s++) {
+    // The last epoch may stop early: fractional epochs, or max_steps within an epoch.
+    const steps = Math.min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch);
+    for (let s = 0; s < steps; s++) {
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
       const x = gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }, batch);
@@ -157,10 +159,10 @@ export function trainHead(
         break outer;
       }
     }
-    flushLog(epoch + 1, lr);
+    flushLog(state.epoch, lr);
     if (args.evalStrategy === "epoch") {
-      logEval(epoch + 1);
-      log(`epoch ${epoch + 1}/${args.numTrainEpochs}: ${evalLine(lastEval!, task)}`);
+      logEval(state.epoch);
+      log(`epoch ${round4(state.epoch)}/${round4(totalSteps / stepsPerEpoch)}: ${evalLine(lastEval!, task)}`);
       if (outOfPatience()) {
         stopped = "early-stopping";
         break;

@@ -41,12 +41,13 @@ export interface TrainingOutcome {
 
 export const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-export function newTrainerState(args: TrainingArgs, totalSteps: number): TrainerState {
+/** `epochs`: the epochs training takes, as the Trainer's state counts them (whole: ceil of fractional or max_steps epochs). */
+export function newTrainerState(args: TrainingArgs, totalSteps: number, epochs = args.numTrainEpochs): TrainerState {
   return {
     epoch: 0,
     global_step: 0,
     max_steps: totalSteps,
-    num_train_epochs: args.numTrainEpochs,
+    num_train_epochs: epochs,
     train_batch_size: args.perDeviceTrainBatchSize,
     logging_steps: args.loggingSteps,
     log_history: [],

@@ -76,6 +76,9 @@ export function evaluateCommand(): Command {
           validationRatio: pick(o.validationRatio, s.validationRatio),
           seed: pick(o.seed, s.seed),
           encoding: pick(o.encoding, s.encoding),
+          // A run trained on the first N examples (--max-train-samples / --max-eval-samples) is evaluated on the same ones.
+          maxTrainSamples: s.maxTrainSamples,
+          maxEvalSamples: s.maxEvalSamples,
           hub: { offline: o.offline || undefined, log: logger(o.quiet || o.json) },
         });
         verboseLogger(o)(`run ${dir}; data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);

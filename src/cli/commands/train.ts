@@ -16,7 +16,8 @@ import { formatReport } from "../../metrics/format.js";
 import { flatMetrics } from "../../metrics/report.js";
 import type { ProblemType } from "../../problem-type.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, booleanArg, choiceArg, invalidArg, epochDetails, fileLines, formatSummary, intArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, booleanArg, choiceArg, epochDetails, fileLines, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, warn, type ModelCliOptions } from "../common.js";
+import { acceptHfSpellings, type HfSpellings } from "../hf-args.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
 
@@ -28,10 +29,14 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   overwriteOutputDir: boolean;
   freezeBackbone: boolean;
   epochs: number;
+  maxSteps: number;
   batchSize: number;
   evalBatchSize: number;
   learningRate?: number;
   weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
   warmupRatio: number;
   warmupSteps: number;
   lrScheduler: SchedulerType;
@@ -40,6 +45,8 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   evalEvery: EvalStrategy;
   loggingSteps: number;
   maxLength: number;
+  maxTrainSamples?: number;
+  maxEvalSamples?: number;
   pooling: Pooling;
   cacheDir?: string;
   cache: boolean;
@@ -90,6 +97,39 @@ function evalSummary(metric: string, metrics: Record<string, number>, best: numb
   return [`${value.toFixed(4)}${best !== null ? ` (best ${best.toFixed(4)})` : ""}`, ...others, ...(metric === "loss" ? [] : [`loss ${loss.toFixed(4)}`])].join(", ");
 }
 
+/** transformers' max_steps: a whole number of steps, or -1 for off (the epochs decide). */
+function maxStepsArg(value: string): number {
+  const n = value.trim() === "" ? NaN : Number(value);
+  if (Number.isSafeInteger(n) && (n === -1 || n >= 1)) return n;
+  throw invalidArg("--max-steps must be a whole number of steps of 1 or more, or -1 (off).", "for example --max-steps 1000");
+}
+
+/**
+ * TrainingArguments' names (and run_glue.py's) beside bertune's own; with snake_case for every option
+ * (--num_train_epochs 3). See ../hf-args.ts.
+ */
+export const TRAIN_SPELLINGS: HfSpellings = {
+  aliases: {
+    "--model-name-or-path": "--model",
+    "--dataset-name": "--dataset",
+    "--output-dir": "--output",
+    "--num-train-epochs": "--epochs",
+    "--per-device-train-batch-size": "--batch-size",
+    "--per-device-eval-batch-size": "--eval-batch-size",
+    "--lr-scheduler-type": "--lr-scheduler",
+    "--max-seq-length": "--max-length",
+  },
+  pairs: [
+    // transformers: eval_steps defaults to logging_steps, save_steps to 500.
+    { target: "--eval-every", strategy: ["--eval-strategy", "--evaluation-strategy"], steps: "--eval-steps", defaultSteps: (given) => given.get("--logging-steps") ?? String(DEFAULT_ARGS.loggingSteps) },
+    { target: "--save-steps", strategy: ["--save-strategy"], steps: "--save-steps", defaultSteps: () => "500" },
+  ],
+  helpNotes: {
+    "--eval-every": "or --eval-strategy no|steps|epoch with --eval-steps N, alias --evaluation-strategy",
+    "--save-steps": "or --save-strategy no|steps|epoch with --save-steps N",
+  },
+};
+
 function defaultOutput(model: string, dataset: string): string {
   const name = (s: string) => basename(s).replace(/\.[a-z]+$/i, "").replace(/[^A-Za-z0-9_.-]+/g, "-");
   return `runs/${name(model)}-${name(dataset)}`;
@@ -110,19 +150,25 @@ export function trainCommand(): Command {
     .option("--layerwise-lr-decay <d>", "depth d from the top (head/pooler 0, top layer 1, ..., embeddings L+1) learns at lr·D^d", numberArg("--layerwise-lr-decay", { min: 0, minExclusive: true, max: 1, example: 0.9 }), DEFAULT_ARGS.layerwiseLrDecay)
     .option("--from-scratch", "same architecture with random weights (std initializer_range), to measure what pretraining buys", false)
     .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", positiveIntArg("--gradient-accumulation-steps", 4), DEFAULT_ARGS.gradientAccumulationSteps)
-    .option("--epochs <n>", "number of training epochs", positiveIntArg("--epochs", DEFAULT_ARGS.numTrainEpochs), DEFAULT_ARGS.numTrainEpochs)
+    .option("--epochs <n>", "number of training epochs, may be fractional such as 2.5", positiveNumberArg("--epochs", DEFAULT_ARGS.numTrainEpochs), DEFAULT_ARGS.numTrainEpochs)
+    .option("--max-steps <n>", "total optimizer steps, overriding --epochs (-1: off)", maxStepsArg, DEFAULT_ARGS.maxSteps)
     .option("--batch-size <n>", "training batch size", positiveIntArg("--batch-size", DEFAULT_ARGS.perDeviceTrainBatchSize), DEFAULT_ARGS.perDeviceTrainBatchSize)
     .option("--eval-batch-size <n>", "evaluation batch size", positiveIntArg("--eval-batch-size", DEFAULT_ARGS.perDeviceEvalBatchSize), DEFAULT_ARGS.perDeviceEvalBatchSize)
     .option("--learning-rate <lr>", `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`, positiveNumberArg("--learning-rate", "2e-5"))
     .option("--weight-decay <wd>", "AdamW decoupled weight decay, not applied to biases", nonNegativeNumberArg("--weight-decay", 0.01), DEFAULT_ARGS.weightDecay)
+    .option("--adam-beta1 <b>", "AdamW beta1", numberArg("--adam-beta1", { min: 0, max: 1, maxExclusive: true, example: DEFAULT_ARGS.adamBeta1 }), DEFAULT_ARGS.adamBeta1)
+    .option("--adam-beta2 <b>", "AdamW beta2", numberArg("--adam-beta2", { min: 0, max: 1, maxExclusive: true, example: DEFAULT_ARGS.adamBeta2 }), DEFAULT_ARGS.adamBeta2)
+    .option("--adam-epsilon <eps>", "AdamW epsilon", nonNegativeNumberArg("--adam-epsilon", "1e-8"), DEFAULT_ARGS.adamEpsilon)
     .option("--warmup-ratio <r>", "fraction of steps for linear warmup", numberArg("--warmup-ratio", { min: 0, max: 1, maxExclusive: true, example: 0.1 }), DEFAULT_ARGS.warmupRatio)
     .option("--warmup-steps <n>", "warmup steps (overrides --warmup-ratio when > 0)", nonNegativeIntArg("--warmup-steps", 100), DEFAULT_ARGS.warmupSteps)
-    .option("--lr-scheduler <type>", `learning-rate schedule: ${SCHEDULERS.join(", ")}`, choiceArg("--lr-scheduler", SCHEDULERS), DEFAULT_ARGS.lrSchedulerType)
+    .option("--lr-scheduler <type>", `learning-rate schedule: ${SCHEDULERS.join(", ")} (as transformers: constant ignores warmup, polynomial decays to 1e-7)`, choiceArg("--lr-scheduler", SCHEDULERS), DEFAULT_ARGS.lrSchedulerType)
     .option("--max-grad-norm <n>", "clip gradients to this global L2 norm (0: no clipping)", nonNegativeNumberArg("--max-grad-norm", DEFAULT_ARGS.maxGradNorm, `for example --max-grad-norm ${DEFAULT_ARGS.maxGradNorm} (the default), or 0 for no clipping`), DEFAULT_ARGS.maxGradNorm)
     .option("--seed <n>", "random seed for init, shuffling, dropout and the validation split", intArg("--seed", { example: DEFAULT_ARGS.seed }), DEFAULT_ARGS.seed)
     .option("--eval-every <when>", 'evaluate on the validation split every "epoch", every N steps, or "no"', evalEveryArg, DEFAULT_ARGS.evalStrategy)
     .option("--logging-steps <n>", "log the training loss every N steps (and at each epoch end)", positiveIntArg("--logging-steps", DEFAULT_ARGS.loggingSteps), DEFAULT_ARGS.loggingSteps)
     .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length", { min: 2, example: DEFAULT_ARGS.maxLength, hint: `a length in tokens that leaves room for [CLS] and [SEP], for example --max-length ${DEFAULT_ARGS.maxLength}` }), DEFAULT_ARGS.maxLength)
+    .option("--max-train-samples <n>", "train on the first N training examples only (as HF's example scripts)", positiveIntArg("--max-train-samples", 1000))
+    .option("--max-eval-samples <n>", "evaluate on the first N validation examples only (as HF's example scripts)", positiveIntArg("--max-eval-samples", 500))
     .option("--pooling <how>", `head input: ${POOLINGS.join(", ")} (pooler = BERT's tanh pooler on [CLS])`, choiceArg("--pooling", POOLINGS), DEFAULT_ARGS.pooling)
     .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), DEFAULT_ARGS.saveStrategy)
     .option("--save-total-limit <n>", "keep at most N checkpoints, 0 for no limit (the best is never deleted)", nonNegativeIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
@@ -141,9 +187,13 @@ export function trainCommand(): Command {
     .option("--json", "print the final summary as JSON", false);
   addDatasetOptions(cmd);
   addModelOptions(cmd);
+  acceptHfSpellings(cmd, TRAIN_SPELLINGS);
   cmd.addHelpText(
     "after",
     `
+Every option also takes transformers' snake_case spelling: --num_train_epochs 3 --learning_rate 2e-5
+--per_device_train_batch_size 16 --output_dir runs/x (and --flag True / False for flags).
+
 Examples:
   $ bertune train --model bert-base-uncased --dataset sst2 --freeze-backbone --output runs/sst2
   $ bertune train --model bert-base-uncased --dataset sst2 --output runs/sst2-full
@@ -180,7 +230,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   const resume = o.resumeFromCheckpoint !== undefined;
   const inputs = [o.dataset, o.model].filter((p) => existsSync(p)).map((p) => resolve(p));
   const toRemove = checkOutputDir(output, { overwrite: o.overwriteOutputDir, resume, inputs });
-  const dataOptions = datasetOptions(o);
+  const dataOptions = { ...datasetOptions(o), maxTrainSamples: o.maxTrainSamples, maxEvalSamples: o.maxEvalSamples };
   const dataset = await loadDataset(o.dataset, { ...dataOptions, hub: { offline: o.offline || undefined, log } });
   if (toRemove.length > 0) {
     clearOutputDir(output, toRemove);
@@ -209,10 +259,14 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     outputDir: output,
     args: {
       numTrainEpochs: o.epochs,
+      maxSteps: o.maxSteps,
       perDeviceTrainBatchSize: o.batchSize,
       perDeviceEvalBatchSize: o.evalBatchSize,
       learningRate: o.learningRate,
       weightDecay: o.weightDecay,
+      adamBeta1: o.adamBeta1,
+      adamBeta2: o.adamBeta2,
+      adamEpsilon: o.adamEpsilon,
       warmupRatio: o.warmupRatio,
       warmupSteps: o.warmupSteps,
       lrSchedulerType: o.lrScheduler,
@@ -248,6 +302,9 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     signal: abort.signal,
   });
   frozen = trainer.mode === "frozen"; // --strategy auto may have chosen it
+  if (trainer.args.lrSchedulerType === "constant" && (trainer.args.warmupSteps > 0 || trainer.args.warmupRatio > 0)) {
+    warn(o.quiet || o.json, "--lr-scheduler constant ignores warmup (as transformers' get_constant_schedule): use constant_with_warmup to warm up");
+  }
   const result = await trainer.train();
   for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.removeListener(s, onStop);
   try {
