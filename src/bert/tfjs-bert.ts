@@ -28,7 +28,8 @@ export interface ForwardOptions {
   dropoutSeed?: number;
 }
 
-const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+/** The activations of BERT's hidden_act (also the MLM head's transform). */
+export const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   // The exact GELU of BertModel ("gelu"): x · Φ(x) with the error function.
   gelu: (x) => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5),
   gelu_new: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),

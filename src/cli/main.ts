@@ -11,6 +11,8 @@ handleClosedOutput();
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import("./commands/train.js")).trainCommand(),
+  pretrain: async () => (await import("./commands/pretrain.js")).pretrainCommand(),
+  "fill-mask": async () => (await import("./commands/fill-mask.js")).fillMaskCommand(),
   evaluate: async () => (await import("./commands/evaluate.js")).evaluateCommand(),
   predict: async () => (await import("./commands/predict.js")).predictCommand(),
   encode: async () => (await import("./commands/encode.js")).encodeCommand(),

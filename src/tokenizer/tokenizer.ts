@@ -175,6 +175,53 @@ export class Tokenizer {
     return { ids, typeIds };
   }
 
+  /** Token ids of one text without special tokens, untruncated (for masked-LM pretraining, which adds its own). */
+  encodeRaw(text: string): number[] {
+    return this.inner.encode(text, { add_special_tokens: false });
+  }
+
+  /** The ids of every special token ([CLS], [SEP], [PAD], [UNK], [MASK] ...), as `all_special_ids` in transformers. */
+  get specialIds(): number[] {
+    return [...this.inner.all_special_ids];
+  }
+
+  /** The [MASK] token's id, or undefined when the tokenizer has none. */
+  get maskTokenId(): number | undefined {
+    const id = this.inner.mask_token_id;
+    return typeof id === "number" && id >= 0 ? id : undefined;
+  }
+
+  /** The mask token's text ("[MASK]"), or undefined. */
+  get maskToken(): string | undefined {
+    return this.inner.mask_token ?? undefined;
+  }
+
+  /** The [CLS] and [SEP] ids (BERT's single-sequence template), when the tokenizer has them. */
+  get clsSepIds(): { cls: number; sep: number } | undefined {
+    const cls = this.template.single.find((p) => "special" in p);
+    const sep = [...this.template.single].reverse().find((p) => "special" in p);
+    if (!cls || !sep || !("special" in cls) || !("special" in sep) || cls === sep) return undefined;
+    return { cls: cls.special[0], sep: sep.special[0] };
+  }
+
+  /** len(tokenizer): the vocabulary with added tokens. */
+  get size(): number {
+    return this.inner.get_vocab().size;
+  }
+
+  /** Token strings by id ("the", "##ing", "[MASK]"). */
+  idToToken(): string[] {
+    const out: string[] = [];
+    for (const [token, id] of this.inner.get_vocab()) out[id] = token;
+    return out;
+  }
+
+  /** Ids back to text, as transformers' decode (WordPiece pieces joined, spaces before punctuation cleaned up). */
+  decode(ids: number[], o: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return "";
+    return this.inner.decode(ids, { skip_special_tokens: o.skipSpecialTokens ?? false });
+  }
+
   /** Tokenize a batch, truncating to maxLength and padding to the batch's longest sequence. */
   encodeBatch(texts: string[], textPairs: string[] | undefined, maxLength: number): EncodedBatch {
     return this.padBatch(texts.map((t, i) => this.encodeOne(t, textPairs?.[i], maxLength)));
