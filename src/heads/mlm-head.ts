@@ -122,16 +122,47 @@ export class MlmHead {
   }
 }
 
-/**
- * Mean cross-entropy over rows of logits [n, vocab] against integer labels (transformers'
- * CrossEntropyLoss over the positions whose label is not -100). The one-hot rows are made as
- * float32 directly (on WebGPU an int32 → float32 cast only relabels the buffer).
- */
-export function maskedLmLoss(logits: tf.Tensor2D, labels: Int32Array): tf.Scalar {
+/** Flat indices (row × vocab + label) of each row's label, for lookups in [n × vocab] tensors. */
+function labelIndices(labels: Int32Array, vocab: number): tf.Tensor1D {
+  return tf.tensor1d(Int32Array.from(labels, (l, i) => i * vocab + l), "int32");
+}
+
+/** The summed cross-entropy of rows of logits [n, vocab] against integer labels, forward only (evaluation). */
+export function crossEntropySum(logits: tf.Tensor2D, labels: Int32Array): tf.Scalar {
   return tf.tidy(() => {
     const [n, vocab] = logits.shape;
-    const oneHot = tf.oneHot(tf.tensor1d(labels, "int32"), vocab, 1, 0, "float32");
-    const picked = logits.mul(oneHot).sum(1);
-    return tf.logSumExp(logits, 1).sub(picked).sum().div(Math.max(1, n)) as tf.Scalar;
+    return tf.logSumExp(logits, 1).sub(tf.gather(logits.reshape([n * vocab]), labelIndices(labels, vocab))).sum() as tf.Scalar;
   });
+}
+
+/**
+ * Mean cross-entropy over rows of logits [n, vocab] against integer labels (transformers'
+ * CrossEntropyLoss over the positions whose label is not -100), with its closed-form gradient
+ * (softmax − one-hot) / n: tensorflow.js' own gradient of logSumExp over a 30k vocabulary is several
+ * times slower on the wasm backend than the forward pass. The one-hot rows are a float32 scatter
+ * (tf.oneHot's float32 output holds int32 bits on the wasm backend, and on WebGPU an int32 → float32
+ * cast only relabels the buffer).
+ */
+export function maskedLmLoss(logits: tf.Tensor2D, labels: Int32Array): tf.Scalar {
+  const [n, vocab] = logits.shape;
+  const op = tf.customGrad(((x: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const flat = labelIndices(labels, vocab);
+    // One exp over the logits, kept as the softmax for the gradient; the label logits by lookup.
+    const max = x.max(1, true);
+    const e = tf.exp(x.sub(max));
+    const z = e.sum(1, true);
+    const softmax = e.div(z);
+    const lse = tf.log(z).add(max).reshape([n]);
+    const picked = tf.gather(x.reshape([n * vocab]), flat);
+    save([softmax, flat]);
+    return {
+      value: lse.sub(picked).sum().div(Math.max(1, n)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = Array.isArray(dy) ? dy[0] : dy;
+        const oneHot = tf.scatterND(saved[1].reshape([n, 1]), tf.ones([n], "float32"), [n * vocab]).reshape([n, vocab]);
+        return [saved[0].sub(oneHot).mul(g.div(Math.max(1, n)))];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(logits) as tf.Scalar;
 }

@@ -4,6 +4,7 @@ import { BertForMaskedLM } from "../bert/masked-lm.js";
 import { batchTensors } from "../bert/sequence-classifier.js";
 import { isNoDecay } from "../bert/weights.js";
 import { BertuneError } from "../errors.js";
+import { crossEntropySum } from "../heads/mlm-head.js";
 import { readSafetensors } from "../formats/safetensors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { AdamW, clipByGlobalNorm, type ParamGroup } from "../train/adamw.js";
@@ -126,7 +127,7 @@ function collatorOptions(mlm: MlmArgs): CollatorOptions {
 }
 
 /** Parameter groups with the Trainer's rule: no weight decay on biases and LayerNorm weights. */
-function paramGroups(vars: Map<string, tf.Variable>, weightDecay: number): ParamGroup[] {
+export function mlmParamGroups(vars: Map<string, tf.Variable>, weightDecay: number): ParamGroup[] {
   return [...vars].map(([name, v]) => ({ params: [v], weightDecay: isNoDecay(name) ? 0 : weightDecay }));
 }
 
@@ -141,12 +142,7 @@ export async function evaluateMlm(model: BertForMaskedLM, batches: readonly Mask
   let count = 0;
   for (const b of batches) {
     if (b.positions.length === 0) continue;
-    const total = tf.tidy(() => {
-      const inputs = inputsOf(b);
-      const logits = model.maskedLogits(inputs, b.positions);
-      const oneHot = tf.oneHot(tf.tensor1d(b.targets, "int32"), logits.shape[1], 1, 0, "float32");
-      return tf.logSumExp(logits, 1).sub(logits.mul(oneHot).sum(1)).sum();
-    });
+    const total = tf.tidy(() => crossEntropySum(model.maskedLogits(inputsOf(b), b.positions), b.targets));
     sum += (await readFloat32(total))[0];
     total.dispose();
     count += b.positions.length;
@@ -198,7 +194,7 @@ export async function pretrainMlm(o: PretrainOptions): Promise<PretrainResult> {
   const vars = model.namedVariables();
   const nameOf = new Map([...vars].map(([n, v]) => [v, n]));
   const trainable = [...vars.values()];
-  const optimizer = new AdamW(paramGroups(vars, args.weightDecay), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon });
+  const optimizer = new AdamW(mlmParamGroups(vars, args.weightDecay), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon });
 
   const bs = args.perDeviceTrainBatchSize;
   const accum = args.gradientAccumulationSteps;
