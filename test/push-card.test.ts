@@ -180,3 +180,75 @@ describe("model card", () => {
     expect(cardDataset(undefined)).toBeUndefined();
   });
 });
+
+describe("model card by problem type", () => {
+  const regression = (extra: Partial<CardInput> = {}): CardInput => {
+    const base = input();
+    return input({
+      config: { ...base.config, id2label: { 0: "valence", 1: "arousal" }, label2id: { valence: 0, arousal: 1 }, problem_type: "regression", bertune_mode: "full" },
+      trainingArgs: { ...base.trainingArgs, metric_for_best_model: "mse", normalize_targets: true },
+      trainerState: { log_history: [{ epoch: 1, step: 10, loss: 1.2 }, { epoch: 1, step: 10, eval_loss: 0.9, eval_mse: 0.9, eval_pearson: null, eval_spearman: 0.5 }] },
+      // A constant prediction: Pearson undefined, written as null.
+      evalResults: { eval_split: "validation", eval_loss: 0.9, eval_mse: 0.9, eval_rmse: 0.94, eval_mae: 0.8, eval_pearson: null, eval_spearman: 0.5, eval_r2: -0.1 },
+      evalReport: {
+        problemType: "regression",
+        perTarget: [
+          { name: "valence", mse: 1, rmse: 1, mae: 0.9, pearson: null, spearman: 0.4, r2: -0.2 },
+          { name: "arousal", mse: 0.8, rmse: 0.89, mae: 0.7, pearson: 0.3, spearman: 0.6, r2: 0 },
+        ],
+      },
+      dataset: { name: "emobank.csv" },
+      files: ["model.safetensors", "config.json", "tokenizer.json", "onnx/model.onnx"],
+      ...extra,
+    });
+  };
+
+  it("regression: an undefined metric (null) is left out of model-index, and the YAML stays strict", () => {
+    const card = buildModelCard(regression());
+    const { meta, body } = parseFrontMatter(card);
+    const metrics = (meta["model-index"] as { results: { metrics: { type: string; name: string; value: number }[] }[] }[])[0].results[0].metrics;
+    expect(metrics.map((m) => [m.type, m.name, m.value])).toEqual([
+      ["mse", "MSE", 0.9],
+      ["mse", "RMSE", 0.94],
+      ["mae", "MAE", 0.8],
+      ["spearmanr", "Spearman", 0.5],
+      ["r_squared", "R-squared", -0.1],
+    ]);
+    expect(meta.tags).toEqual(expect.arrayContaining(["regression", "text-classification"]));
+    // The body says it is undefined rather than dropping it.
+    expect(body).toContain("| Pearson | undefined |");
+    expect(body).toContain("| valence | 1 | 1 | 0.9000 | undefined | 0.4000 | -0.2000 |");
+    expect(body).toContain("one value per target (2)");
+    expect(body).toContain("folded into the head's weights");
+    expect(body).toContain("| id | target |");
+  });
+
+  it("regression: the snippets read the raw outputs, per target (Python and transformers.js)", () => {
+    const { body } = parseFrontMatter(buildModelCard(regression()));
+    expect(body).toContain('print(dict(zip(["valence", "arousal"], logits[0].tolist())))');
+    expect(body).toContain('await AutoModelForSequenceClassification.from_pretrained("alice/bert-sst2-head", { dtype: "fp32" })');
+    expect(body).toContain("console.log(logits.tolist()[0]);");
+    expect(body).not.toContain('pipeline("text-classification"');
+  });
+
+  it("multi-label frozen run: problem_type and the threshold in the Python snippet, label tables", () => {
+    const base = input();
+    const card = buildModelCard(
+      input({
+        config: { ...base.config, id2label: { 0: "joy", 1: "anger", 2: "fear" }, problem_type: "multi_label_classification", threshold: 0.3 },
+        evalResults: { eval_split: "validation", eval_loss: 0.4, eval_micro_f1: 0.5, eval_macro_f1: 0.45, eval_subset_accuracy: 0.2, eval_accuracy: 0.2, eval_hamming_loss: 0.25 },
+      }),
+    );
+    const { meta, body } = parseFrontMatter(card);
+    expect(meta.metrics).toEqual(["f1", "accuracy", "hamming_loss"]);
+    expect(body).toContain('problem_type="multi_label_classification")');
+    expect(body).toContain("probs = logits.sigmoid()[0]");
+    expect(body).toContain("if p >= 0.3])");
+    expect(body).toContain("a label applies when its probability reaches 0.3");
+    expect(body).toContain("| Subset Accuracy | 0.2000 |");
+  });
+
+  it("names the Hub configuration of a built-in data set that has one", () => {
+    expect(cardDataset({ dataset: "stsb", dataset_spec: "stsb" })).toEqual({ name: "stsb", hubRepo: "nyu-mll/glue", config: "stsb", bundled: true });
+  });
+});

@@ -110,12 +110,20 @@ describe("pushRun", () => {
     // The card arrived whole, and says what the run is.
     const { meta, body } = parseFrontMatter(c.files["README.md"].toString("utf8"));
     const evalResults = JSON.parse(readFileSync(join(run, "eval_results.json"), "utf8"));
-    expect(meta).toMatchObject({ base_model: BASE, library_name: "bertune", pipeline_tag: "text-classification", metrics: ["accuracy", "f1"] });
-    const results = (meta["model-index"] as { results: { metrics: { type: string; value: number }[] }[] }[])[0].results[0];
-    expect(results.metrics.find((m) => m.type === "accuracy")?.value).toBe(evalResults.eval_accuracy);
-    expect(results.metrics.find((m) => m.type === "f1")?.value).toBe(evalResults.eval_macro_f1);
+    // SST-2 has two classes: the positive class's F1 and MCC beside accuracy and macro F1.
+    expect(meta).toMatchObject({ base_model: BASE, library_name: "bertune", pipeline_tag: "text-classification", metrics: ["accuracy", "f1", "matthews_correlation"] });
+    const results = (meta["model-index"] as { results: { metrics: { type: string; name: string; value: number }[] }[] }[])[0].results[0];
+    expect(results.metrics.map((m) => [m.type, m.name, m.value])).toEqual([
+      ["accuracy", "Accuracy", evalResults.eval_accuracy],
+      ["f1", "Macro F1", evalResults.eval_macro_f1],
+      ["f1", "F1", evalResults.eval_f1],
+      ["f1", "Weighted F1", evalResults.eval_weighted_f1],
+      ["matthews_correlation", "Matthews Correlation", evalResults.eval_matthews_correlation],
+    ]);
     const evals = JSON.parse(readFileSync(join(run, "trainer_state.json"), "utf8")).log_history.filter((e: { eval_accuracy?: number }) => e.eval_accuracy !== undefined);
-    expect(body.split("\n").filter((l) => /^\| (\d|No log)/.test(l) && l.split("|").length === 8)).toHaveLength(evals.length);
+    const header = "| Training Loss | Epoch | Step | Validation Loss | Accuracy | Macro F1 | F1 | Matthews Correlation |";
+    expect(body).toContain(header);
+    expect(body.split("\n").filter((l) => /^\| (\d|No log)/.test(l) && l.split("|").length === header.split("|").length)).toHaveLength(evals.length);
     expect(body).toContain(`base = "${BASE}"`);
     expect(body).toContain("model.classifier.load_state_dict(");
 

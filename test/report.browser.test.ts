@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)("the HTML report in headless Chromium", () => {
     const r = await open(join(work, "run-a", "report.html"), "run-report.png");
     expect(r.problems).toEqual([]);
     expect(r.title).toBe("bertune run run-a");
-    expect(r.sizes.map((s) => s.id)).toEqual(["loss", "accuracy", "loss-epoch", "accuracy-epoch", "lr", "confusion"]);
+    expect(r.sizes.map((s) => s.id)).toEqual(["loss", "metric", "loss-epoch", "metric-epoch", "lr", "confusion"]);
     for (const s of r.sizes) {
       expect(s.visible, `${s.id} visible`).toBe(true);
       expect(s.width, `${s.id} width`).toBeGreaterThan(150);
@@ -96,7 +96,7 @@ describe.skipIf(!haveChromium)("the HTML report in headless Chromium", () => {
   it("shows the comparison page without errors", async () => {
     const r = await open(join(work, "compare.html"), "compare-report.png");
     expect(r.problems).toEqual([]);
-    expect(r.sizes.map((s) => s.id)).toEqual(["loss", "eval-loss", "accuracy", "lr"]);
+    expect(r.sizes.map((s) => s.id)).toEqual(["loss", "eval-loss", "metric", "lr"]);
     for (const s of r.sizes) {
       expect(s.visible).toBe(true);
       expect(s.width).toBeGreaterThan(150);

@@ -60,6 +60,9 @@ describe("curves from log_history", () => {
     ]);
     expect(c.evalLoss.map((l) => l.value)).toEqual([0.55, 0.5]);
     expect(c.evalMacroF1).toHaveLength(2);
+    // Every eval_ metric, by its bare name.
+    expect(Object.keys(c.evalMetrics).sort()).toEqual(["accuracy", "loss", "macro_f1"]);
+    expect(c.evalMetrics.accuracy).toEqual(c.evalAccuracy);
   });
 
   it("skips entries and values that are not finite numbers", () => {
@@ -113,11 +116,24 @@ describe("run folder data", () => {
     expect(d.name).toBe("toy-run");
     expect(d.notes).toEqual([]);
     expect(d.evalReport?.confusionMatrix).toEqual([[7, 3], [1, 9]]);
-    expect(finalMetrics(d)).toEqual({ evalAccuracy: 0.8, evalMacroF1: 0.78, evalLoss: 0.5, trainLoss: 0.49, bestMetric: 0.8, globalStep: 20, epochs: 2 });
+    expect(d.problemType).toBe("single_label_classification"); // an old run: no problem_type, no problemType in the report
+    expect(d.bestMetricName).toBe("accuracy"); // no metric_for_best_model recorded: the single-label default
+    expect(finalMetrics(d)).toEqual({
+      evalAccuracy: 0.8,
+      evalMacroF1: 0.78,
+      evalLoss: 0.5,
+      trainLoss: 0.49,
+      bestMetric: 0.8,
+      globalStep: 20,
+      epochs: 2,
+      metricName: "accuracy",
+      metric: 0.8,
+      metrics: { loss: 0.5, accuracy: 0.8, macro_f1: 0.78 },
+    });
     expect(scheduleSettings(d)).toEqual({ learningRate: 1e-3, type: "linear", totalSteps: 20, warmupRatio: 0, warmupSteps: 0 });
 
     const charts = runCharts(d);
-    expect(charts.map((c) => c.id)).toEqual(["loss", "accuracy", "loss-epoch", "accuracy-epoch", "lr", "confusion"]);
+    expect(charts.map((c) => c.id)).toEqual(["loss", "metric", "loss-epoch", "metric-epoch", "lr", "confusion"]);
     const loss = charts[0].svg;
     const trainPoints = loss.match(/data-series="training loss" points="([^"]*)"/)![1].split(" ");
     expect(trainPoints).toHaveLength(6);

@@ -49,7 +49,7 @@ describe("bertune report, end to end on a tiny run", () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.html).toBe(join(runA, "report.html"));
-    expect(out.examples).toEqual({ included: true });
+    expect(out.examples).toEqual({ included: true, applicable: true, what: "misclassified examples" });
     const html = readFileSync(out.html, "utf8");
 
     for (const id of ["summary", "curves", "learning-rate", "confusion", "misclassified", "settings"]) expect(html).toContain(`<section id="${id}">`);
@@ -58,7 +58,7 @@ describe("bertune report, end to end on a tiny run", () => {
     expect(html).toContain("Content-Security-Policy");
 
     const svgs = charts(html);
-    expect([...svgs.keys()]).toEqual(["loss", "accuracy", "loss-epoch", "accuracy-epoch", "lr", "confusion"]);
+    expect([...svgs.keys()]).toEqual(["loss", "metric", "loss-epoch", "metric-epoch", "lr", "confusion"]);
 
     const state = json(join(runA, "trainer_state.json"));
     const logged = (key: string) => state.log_history.filter((e: Record<string, unknown>) => e[key] !== undefined);
@@ -66,7 +66,9 @@ describe("bertune report, end to end on a tiny run", () => {
     expect(state.global_step).toBe(24);
     expect(polylinePoints(svgs.get("loss")!, "training loss")).toHaveLength(logged("loss").length);
     expect(polylinePoints(svgs.get("loss")!, "validation loss")).toHaveLength(logged("eval_loss").length);
-    expect(polylinePoints(svgs.get("accuracy")!, "accuracy")).toHaveLength(logged("eval_accuracy").length);
+    // No metric_for_best_model given: the single-label default, accuracy, leads the metric chart.
+    expect(polylinePoints(svgs.get("metric")!, "accuracy (best-model metric)")).toHaveLength(logged("eval_accuracy").length);
+    expect(polylinePoints(svgs.get("metric")!, "macro F1")).toHaveLength(logged("eval_macro_f1").length);
     expect(polylinePoints(svgs.get("lr")!, "logged learning rate")).toHaveLength(logged("learning_rate").length);
     expect(polylinePoints(svgs.get("lr")!, "schedule (linear)")).toHaveLength(24); // every step of the schedule
     expect(polylinePoints(svgs.get("loss-epoch")!, "validation loss")).toHaveLength(2);
@@ -86,7 +88,7 @@ describe("bertune report, end to end on a tiny run", () => {
     if (report.accuracy < 1) expect(html).toContain("<th>p(predicted)</th>");
 
     // PNG charts rendered from the same SVG.
-    expect(out.png).toEqual(["loss", "accuracy", "lr", "confusion"].map((n) => join(png, `${n}.png`)));
+    expect(out.png).toEqual(["loss", "metric", "lr", "confusion"].map((n) => join(png, `${n}.png`)));
     for (const p of out.png) {
       const bytes = readFileSync(p);
       expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -113,7 +115,7 @@ describe("bertune report, end to end on a tiny run", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ html: out, png: [] });
     const html = readFileSync(out, "utf8");
     const svgs = charts(html);
-    expect([...svgs.keys()]).toEqual(["loss", "eval-loss", "accuracy", "lr"]);
+    expect([...svgs.keys()]).toEqual(["loss", "eval-loss", "metric", "lr"]);
     for (const svg of svgs.values()) {
       expect(svg.match(/class="legend-item" data-series="(runA|runB)"/g)).toHaveLength(2);
       expect(svg.match(/<polyline class="series"/g)).toHaveLength(2);

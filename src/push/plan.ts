@@ -49,6 +49,15 @@ function readJson(path: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/** A file only the card's details come from (eval_report.json): missing or unreadable, the card goes without them. */
+function optionalJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return existsSync(path) ? readJson(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The data set of a run as the card names it, from training_args.json's `dataset_spec` and `dataset`. */
 export function cardDataset(args: Record<string, unknown> | undefined): CardInput["dataset"] {
   const spec = typeof args?.dataset_spec === "string" ? args.dataset_spec.trim() : undefined;
@@ -65,7 +74,7 @@ export function cardDataset(args: Record<string, unknown> | undefined): CardInpu
     }
   }
   const builtin = !spec.includes("/") ? findBuiltin(spec) : undefined;
-  if (builtin) return { name: builtin.name, hubRepo: builtin.entry.hub.repo, bundled: true };
+  if (builtin) return { name: builtin.name, hubRepo: builtin.entry.hub.repo, ...(builtin.entry.hub.config ? { config: builtin.entry.hub.config } : {}), bundled: true };
   return { name: name ?? "local data" };
 }
 
@@ -126,6 +135,7 @@ export function preparePush(dir: string, options: { repo: string; force?: boolea
     trainingArgs,
     trainerState: json(RUN_FILES.trainerState) as CardInput["trainerState"],
     evalResults: json(RUN_FILES.evalResults),
+    evalReport: optionalJson(join(abs, RUN_FILES.evalReport)),
     dataset: cardDataset(trainingArgs),
     files: files.map((f) => f.path),
     bertuneVersion: options.bertuneVersion,

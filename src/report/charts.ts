@@ -2,13 +2,18 @@
  * Which charts a report holds, built from run data. The same SVG goes into the HTML page and,
  * through resvg, into the PNG files, so both always agree.
  */
+import type { ProblemType } from "../problem-type.js";
+import { barChart } from "./bars.js";
 import { heatMap } from "./heatmap.js";
 import { epochBoundaries, learningRateSchedule, type Logged } from "./history.js";
 import { lineChart, PALETTE, type Point, type Series } from "./line-chart.js";
+import { curveMetrics, isErrorMetric, metricLabel } from "./metric-names.js";
+import type { RegressionPredictions } from "./predicted.js";
 import { scheduleSettings, type RunReportData } from "./run-data.js";
+import { scatterChart } from "./scatter.js";
 
 export interface Chart {
-  /** File-name-safe id: loss, accuracy, lr, confusion, ... */
+  /** File-name-safe id: loss, metric, lr, confusion, per-label, scatter, ... */
   id: string;
   title: string;
   svg: string;
@@ -27,11 +32,41 @@ function guides(d: RunReportData, x: XAxis): { x: number; label: string }[] | un
 
 const X_LABEL: Record<XAxis, string> = { step: "optimizer step", epoch: "epoch" };
 
-/** The charts of one run: curves per step and per epoch, the learning rate, the confusion matrix. */
-export function runCharts(d: RunReportData): Chart[] {
+/** The loss each problem type trains with, for axis labels. */
+export const LOSS_NAME: Record<ProblemType, string> = {
+  single_label_classification: "cross-entropy loss",
+  multi_label_classification: "binary cross-entropy loss",
+  regression: "mean squared error",
+};
+
+/** The number of labels (targets) of a run, from config.json. */
+export function numLabels(d: RunReportData): number | undefined {
+  const m = d.config?.id2label;
+  return m && typeof m === "object" ? Object.keys(m).length : undefined;
+}
+
+/** The metrics the validation curves of a run plot: metric_for_best_model first (see curveMetrics). */
+export function plottedMetrics(d: RunReportData): string[] {
+  return curveMetrics(d.problemType, d.bestMetricName, (n) => (d.curves.evalMetrics[n]?.length ?? 0) > 0);
+}
+
+/** The evaluation where metric_for_best_model was best (the first such one), as trainer_state.json's best_metric says. */
+export function bestEvaluation(d: RunReportData): Logged | undefined {
+  const best = d.trainerState.best_metric;
+  const list = d.curves.evalMetrics[d.bestMetricName];
+  if (typeof best !== "number" || !list) return undefined;
+  return list.find((l) => l.value === best);
+}
+
+/** The charts of one run: curves per step and per epoch, the learning rate, and what fits the problem type. */
+export function runCharts(d: RunReportData, predictions?: RegressionPredictions): Chart[] {
   const c = d.curves;
   const charts: Chart[] = [];
   const noEval = "no evaluation was logged (--eval-every no?)";
+  const lossName = LOSS_NAME[d.problemType];
+  const selectedByLoss = d.bestMetricName === "loss";
+  const validationLoss = selectedByLoss ? "validation loss (best-model metric)" : "validation loss";
+  const best = bestEvaluation(d);
   charts.push({
     id: "loss",
     title: "Loss per step",
@@ -39,38 +74,48 @@ export function runCharts(d: RunReportData): Chart[] {
       id: "loss",
       title: "Loss per step",
       xLabel: X_LABEL.step,
-      yLabel: "cross-entropy loss",
+      yLabel: lossName,
       integerX: true,
       xFromZero: true,
       guides: guides(d, "step"),
+      highlight: selectedByLoss && best ? { x: best.step, y: best.value, label: `best ${best.value.toFixed(4)}` } : undefined,
       series: [
         { name: "training loss", points: pts(c.trainLoss, "step") },
-        { name: "validation loss", points: pts(c.evalLoss, "step") },
+        { name: validationLoss, points: pts(c.evalLoss, "step") },
       ],
     }),
   });
+
+  const metrics = plottedMetrics(d);
+  const k = numLabels(d);
+  const label = (n: string) => metricLabel(n, d.problemType, k);
+  const seriesName = (n: string, i: number) => (i === 0 && n === d.bestMetricName ? `${label(n)} (best-model metric)` : label(n));
+  const values = metrics.flatMap((n) => c.evalMetrics[n].map((l) => l.value));
+  const errors = metrics.length > 0 && isErrorMetric(metrics[0]);
+  const unit = values.every((v) => v >= 0 && v <= 1) && !errors;
+  const yLabel = errors ? "error (lower is better)" : "score";
+  const style = (i: number): Pick<Series, "color" | "dashed"> => ({ color: PALETTE[(i + 2) % PALETTE.length], dashed: i > 0 });
   charts.push({
-    id: "accuracy",
-    title: "Validation accuracy per step",
+    id: "metric",
+    title: "Validation metrics per step",
     svg: lineChart({
-      id: "accuracy",
-      title: "Validation accuracy per step",
+      id: "metric",
+      title: "Validation metrics per step",
       xLabel: X_LABEL.step,
-      yLabel: "score",
+      yLabel,
       integerX: true,
       xFromZero: true,
-      yDomain: [0, 1],
+      yDomain: unit ? [0, 1] : undefined,
+      yFromZero: errors,
       guides: guides(d, "step"),
       emptyMessage: noEval,
-      series: [
-        { name: "accuracy", points: pts(c.evalAccuracy, "step"), color: PALETTE[2] },
-        { name: "macro F1", points: pts(c.evalMacroF1, "step"), color: PALETTE[3], dashed: true },
-      ],
+      highlight: !selectedByLoss && best && metrics[0] === d.bestMetricName ? { x: best.step, y: best.value, label: `best ${best.value.toFixed(4)}` } : undefined,
+      series: metrics.map((n, i) => ({ name: seriesName(n, i), points: pts(c.evalMetrics[n], "step"), ...style(i) })),
     }),
   });
   const epochs = d.epochs;
-  const perEpoch = (key: "trainLoss" | "evalLoss" | "evalAccuracy" | "evalMacroF1"): Point[] =>
-    epochs.filter((e) => e[key] !== undefined).map((e) => [e.epoch, e[key]!]);
+  const perEpoch = (key: "trainLoss" | "evalLoss"): Point[] => epochs.filter((e) => e[key] !== undefined).map((e) => [e.epoch, e[key]!]);
+  const perEpochMetric = (name: string): Point[] => epochs.filter((e) => e.eval[name] !== undefined).map((e) => [e.epoch, e.eval[name]]);
   charts.push({
     id: "loss-epoch",
     title: "Loss per epoch",
@@ -78,33 +123,31 @@ export function runCharts(d: RunReportData): Chart[] {
       id: "loss-epoch",
       title: "Loss per epoch",
       xLabel: "epoch",
-      yLabel: "cross-entropy loss",
+      yLabel: lossName,
       integerX: true,
       width: 480,
       height: 280,
       series: [
         { name: "training loss (epoch mean)", points: perEpoch("trainLoss") },
-        { name: "validation loss", points: perEpoch("evalLoss") },
+        { name: validationLoss, points: perEpoch("evalLoss") },
       ],
     }),
   });
   charts.push({
-    id: "accuracy-epoch",
-    title: "Validation accuracy per epoch",
+    id: "metric-epoch",
+    title: "Validation metrics per epoch",
     svg: lineChart({
-      id: "accuracy-epoch",
-      title: "Validation accuracy per epoch",
+      id: "metric-epoch",
+      title: "Validation metrics per epoch",
       xLabel: "epoch",
-      yLabel: "score",
+      yLabel,
       integerX: true,
-      yDomain: [0, 1],
+      yDomain: unit ? [0, 1] : undefined,
+      yFromZero: errors,
       width: 480,
       height: 280,
       emptyMessage: noEval,
-      series: [
-        { name: "accuracy", points: perEpoch("evalAccuracy"), color: PALETTE[2] },
-        { name: "macro F1", points: perEpoch("evalMacroF1"), color: PALETTE[3], dashed: true },
-      ],
+      series: metrics.map((n, i) => ({ name: seriesName(n, i), points: perEpochMetric(n), ...style(i) })),
     }),
   });
   const schedule = scheduleSettings(d);
@@ -116,17 +159,42 @@ export function runCharts(d: RunReportData): Chart[] {
     title: "Learning rate",
     svg: lineChart({ id: "lr", title: "Learning rate", xLabel: X_LABEL.step, yLabel: "learning rate", integerX: true, xFromZero: true, yFromZero: true, guides: guides(d, "step"), series: lrSeries }),
   });
-  if (d.evalReport) {
-    const r = d.evalReport;
+  const r = d.evalReport;
+  if (r?.problemType === "single_label_classification") {
     const title = `Confusion matrix (${r.split ?? "validation"}, ${r.numExamples} examples)`;
     charts.push({ id: "confusion", title, svg: heatMap({ id: "confusion", title, labels: r.perClass.map((m) => m.label), matrix: r.confusionMatrix }) });
   }
+  if (r?.problemType === "multi_label_classification") {
+    const title = `F1 per label (${r.split ?? "validation"}, ${r.numExamples} examples)`;
+    charts.push({
+      id: "per-label",
+      title,
+      svg: barChart({
+        id: "per-label",
+        title,
+        xLabel: "F1 (the label's support: examples where it is true)",
+        items: r.perLabel.map((m) => ({ label: m.label, value: m.f1, support: m.support })),
+        reference: { value: r.macroF1, label: `macro F1 ${r.macroF1.toFixed(3)}` },
+      }),
+    });
+  }
+  if (predictions?.ok) charts.push(...scatterCharts(predictions));
   return charts;
+}
+
+/** One predicted-vs-true scatter plot per target: `scatter` for a single target, `scatter-1`, `scatter-2`, ... for several. */
+export function scatterCharts(p: Extract<RegressionPredictions, { ok: true }>): Chart[] {
+  return p.targets.map((name, j) => {
+    const id = p.targets.length === 1 ? "scatter" : `scatter-${j + 1}`;
+    const title = p.targets.length === 1 ? `Predicted vs true (${p.split}, ${p.total} examples)` : `${name}: predicted vs true (${p.split})`;
+    const points = p.trueValues[j].map((t, i) => [t, p.predicted[j][i]] as const);
+    return { id, title, svg: scatterChart({ id, title, xLabel: `true ${name === "LABEL_0" ? "value" : name}`, yLabel: `predicted ${name === "LABEL_0" ? "value" : name}`, points }) };
+  });
 }
 
 /** Overlaid curves of several runs: one colour per run, the legend names the runs. */
 export function compareCharts(runs: readonly { name: string; data: RunReportData }[], x: XAxis): Chart[] {
-  const overlay = (id: string, title: string, yLabel: string, pick: (d: RunReportData) => readonly Logged[], extra: { yDomain?: [number, number]; yFromZero?: boolean }): Chart => ({
+  const overlay = (id: string, title: string, yLabel: string, pick: (d: RunReportData) => readonly Logged[], extra: { yDomain?: [number, number]; yFromZero?: boolean }, legend = (r: { name: string; data: RunReportData }) => r.name): Chart => ({
     id,
     title,
     svg: lineChart({
@@ -138,14 +206,44 @@ export function compareCharts(runs: readonly { name: string; data: RunReportData
       xFromZero: true,
       width: 640,
       height: 320,
-      series: runs.map((r, i) => ({ name: r.name, points: pts(pick(r.data), x), color: PALETTE[i % PALETTE.length] })),
+      series: runs.map((r, i) => ({ name: legend(r), points: pts(pick(r.data), x), color: PALETTE[i % PALETTE.length] })),
       ...extra,
     }),
   });
+  const types = new Set(runs.map((r) => r.data.problemType));
+  const lossName = types.size === 1 ? LOSS_NAME[runs[0].data.problemType] : "loss";
+  // Each run's own metric_for_best_model (the problem type's usual metric when that is the loss).
+  const metricOf = (d: RunReportData) => plottedMetrics(d)[0];
+  const names = new Set(runs.map((r) => metricOf(r.data)));
+  const same = names.size === 1 && types.size === 1;
+  const first = runs[0].data;
+  const sameName = same && metricOf(first) !== undefined ? metricLabel(metricOf(first)!, first.problemType, numLabels(first)) : undefined;
+  const values = runs.flatMap((r) => {
+    const m = metricOf(r.data);
+    return m ? r.data.curves.evalMetrics[m].map((l) => l.value) : [];
+  });
+  const allErrors = runs.every((r) => {
+    const m = metricOf(r.data);
+    return m === undefined || isErrorMetric(m);
+  });
+  const unit = !allErrors && values.every((v) => v >= 0 && v <= 1);
   return [
-    overlay("loss", "Training loss", "cross-entropy loss", (d) => d.curves.trainLoss, {}),
-    overlay("eval-loss", "Validation loss", "cross-entropy loss", (d) => d.curves.evalLoss, {}),
-    overlay("accuracy", "Validation accuracy", "accuracy", (d) => d.curves.evalAccuracy, { yDomain: [0, 1] }),
+    overlay("loss", "Training loss", lossName, (d) => d.curves.trainLoss, {}),
+    overlay("eval-loss", "Validation loss", lossName, (d) => d.curves.evalLoss, {}),
+    overlay(
+      "metric",
+      sameName ? `Validation ${sameName}` : "Validation metric (each run's metric for the best model)",
+      sameName ?? "metric",
+      (d) => {
+        const m = metricOf(d);
+        return m ? d.curves.evalMetrics[m] : [];
+      },
+      unit ? { yDomain: [0, 1] } : allErrors ? { yFromZero: true } : {},
+      (r) => {
+        const m = metricOf(r.data);
+        return sameName || !m ? r.name : `${r.name} (${metricLabel(m, r.data.problemType, numLabels(r.data))})`;
+      },
+    ),
     overlay("lr", "Learning rate", "learning rate", (d) => d.curves.learningRate, { yFromZero: true }),
   ];
 }

@@ -19,6 +19,12 @@ export interface TrainingCurves {
   evalLoss: Logged[];
   evalAccuracy: Logged[];
   evalMacroF1: Logged[];
+  /**
+   * Every evaluation metric logged, by its name without the `eval_` prefix (accuracy, f1,
+   * matthews_correlation, micro_f1, hamming_loss, mse, pearson, ...; loss included); the
+   * Trainer's timings (runtime, samples_per_second, ...) are left out.
+   */
+  evalMetrics: Record<string, Logged[]>;
 }
 
 export interface EpochSummary {
@@ -30,16 +36,21 @@ export interface EpochSummary {
   evalLoss?: number;
   evalAccuracy?: number;
   evalMacroF1?: number;
+  /** The last value logged during the epoch of every evaluation metric (names without `eval_`). */
+  eval: Record<string, number>;
   /** The last step of the epoch that was logged. */
   lastStep: number;
 }
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+/** eval_* keys that are timings or counts, not metrics. */
+const NOT_METRICS = new Set(["runtime", "samples_per_second", "steps_per_second", "samples", "split", "jit_compilation_time"]);
+
 export function curvesFromLogHistory(history: unknown): TrainingCurves {
-  const curves: TrainingCurves = { trainLoss: [], learningRate: [], gradNorm: [], evalLoss: [], evalAccuracy: [], evalMacroF1: [] };
+  const curves: TrainingCurves = { trainLoss: [], learningRate: [], gradNorm: [], evalLoss: [], evalAccuracy: [], evalMacroF1: [], evalMetrics: {} };
   if (!Array.isArray(history)) return curves;
-  const fields: [keyof TrainingCurves, string][] = [
+  const fields: [Exclude<keyof TrainingCurves, "evalMetrics">, string][] = [
     ["trainLoss", "loss"],
     ["learningRate", "learning_rate"],
     ["gradNorm", "grad_norm"],
@@ -55,8 +66,16 @@ export function curvesFromLogHistory(history: unknown): TrainingCurves {
       const v = e[key];
       if (isNum(v)) curves[curve].push({ step: e.step, epoch: e.epoch, value: v });
     }
+    for (const [key, v] of Object.entries(e)) {
+      if (!key.startsWith("eval_") || !isNum(v)) continue;
+      const name = key.slice("eval_".length);
+      if (NOT_METRICS.has(name) || name === "__proto__") continue;
+      (curves.evalMetrics[name] ??= []).push({ step: e.step, epoch: e.epoch, value: v });
+    }
   }
-  for (const list of Object.values(curves) as Logged[][]) list.sort((a, b) => a.step - b.step);
+  const bySteps = (list: Logged[]) => list.sort((a, b) => a.step - b.step);
+  for (const [k, list] of Object.entries(curves)) if (k !== "evalMetrics") bySteps(list as Logged[]);
+  for (const list of Object.values(curves.evalMetrics)) bySteps(list);
   return curves;
 }
 
@@ -71,7 +90,7 @@ export function epochSummaries(c: TrainingCurves): EpochSummary[] {
   const row = (epoch: number) => {
     const i = epochIndex(epoch);
     let r = rows.get(i);
-    if (!r) rows.set(i, (r = { epoch: i, lastStep: 0, lossSum: 0, lossSteps: 0 }));
+    if (!r) rows.set(i, (r = { epoch: i, lastStep: 0, eval: {}, lossSum: 0, lossSteps: 0 }));
     return r;
   };
   let prevStep = 0;
@@ -94,6 +113,13 @@ export function epochSummaries(c: TrainingCurves): EpochSummary[] {
   last(c.evalLoss, "evalLoss");
   last(c.evalAccuracy, "evalAccuracy");
   last(c.evalMacroF1, "evalMacroF1");
+  for (const [name, list] of Object.entries(c.evalMetrics ?? {})) {
+    for (const l of list) {
+      const r = row(l.epoch);
+      r.eval[name] = l.value;
+      r.lastStep = Math.max(r.lastStep, l.step);
+    }
+  }
   return [...rows.values()]
     .sort((a, b) => a.epoch - b.epoch)
     .map(({ lossSum, lossSteps, ...r }) => (lossSteps > 0 ? { ...r, trainLoss: lossSum / lossSteps } : r));

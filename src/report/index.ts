@@ -1,7 +1,9 @@
 /**
- * `bertune report` as library calls: a self-contained HTML report of one run (curves, learning
- * rate, confusion matrix, per-class scores, settings, worst mistakes), or of several runs
- * overlaid; optionally PNG files of the charts.
+ * `bertune report` as library calls: a self-contained HTML report of one run (curves of the loss
+ * and of metric_for_best_model, learning rate, settings, and what fits the problem type:
+ * confusion matrix, per-class scores and worst mistakes for single-label runs; per-label F1 bars
+ * for multi-label runs; a predicted-vs-true scatter plot and the largest errors for regression),
+ * or of several runs overlaid; optionally PNG files of the charts.
  */
 import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -11,16 +13,18 @@ import { writeFileAtomic } from "../util/atomic.js";
 import { compareCharts, runCharts, type XAxis } from "./charts.js";
 import { renderCompareReport, renderRunReport, type ExamplesSection } from "./html.js";
 import { worstMisclassified } from "./misclassified.js";
+import { regressionPredictions } from "./predicted.js";
 import { writePngCharts } from "./png.js";
 import { readRunReportData } from "./run-data.js";
 
-export { readRunReportData, finalMetrics, type RunReportData, type FinalMetrics } from "./run-data.js";
+export { readRunReportData, finalMetrics, type RunReportData, type FinalMetrics, type ReportEvalReport } from "./run-data.js";
 export { worstMisclassified, type Misclassified, type MisclassifiedResult } from "./misclassified.js";
+export { regressionPredictions, type RegressionPredictions, type LargestError } from "./predicted.js";
 export { runCharts, compareCharts, type Chart, type XAxis } from "./charts.js";
 
 export const REPORT_FILE = "report.html";
-/** The charts of a single run that --png writes. */
-const PNG_CHARTS = ["loss", "accuracy", "lr", "confusion"];
+/** Whether --png writes a chart of a single run: the per-step curves, the learning rate and the problem type's chart(s). */
+const isPngChart = (id: string) => ["loss", "metric", "lr", "confusion", "per-label", "scatter"].includes(id) || id.startsWith("scatter-");
 
 export interface ReportOptions extends ClassifierOptions {
   /** The HTML file (default: report.html in the run folder; compare.html in the current folder for a comparison). */
@@ -36,8 +40,13 @@ export interface ReportOptions extends ClassifierOptions {
 export interface ReportResult {
   html: string;
   png: string[];
-  /** Whether the misclassified examples are in the report, and why not. */
-  examples: { included: boolean; reason?: string };
+  /**
+   * Whether the report holds the run's predictions on the validation split (single-label: the
+   * misclassified examples; regression: the scatter plot and the largest errors), and why not.
+   * `applicable` is false for multi-label runs and comparisons, whose reports predict nothing;
+   * `what` names what the predictions show, for messages.
+   */
+  examples: { included: boolean; reason?: string; applicable: boolean; what?: string };
 }
 
 function writeHtml(path: string, html: string): string {
@@ -55,14 +64,18 @@ export async function writeRunReport(runDir: string, o: ReportOptions = {}): Pro
   const { out, png: pngDir, examples: wanted, xAxis: _x, ...classifierOptions } = o;
   const data = readRunReportData(runDir);
   const limit = wanted === false ? 0 : (wanted ?? 10);
-  const examples: ExamplesSection =
-    limit > 0
-      ? await worstMisclassified(data.dir, { ...classifierOptions, limit })
-      : { ok: false, skipped: true, reason: "Skipped: the report was written without predictions (--no-examples)." };
-  const charts = runCharts(data);
+  const applicable = data.problemType !== "multi_label_classification";
+  const skipped: ExamplesSection = { ok: false, skipped: true, reason: "Skipped: the report was written without predictions (--no-examples)." };
+  let examples: ExamplesSection;
+  if (!applicable) examples = { ok: false, skipped: true, reason: "a multi-label run's report lists no examples" };
+  else if (limit <= 0) examples = skipped;
+  else if (data.problemType === "regression") examples = await regressionPredictions(data.dir, { ...classifierOptions, limit });
+  else examples = await worstMisclassified(data.dir, { ...classifierOptions, limit });
+  const charts = runCharts(data, "kind" in examples ? examples : undefined);
   const html = writeHtml(out ?? join(data.dir, REPORT_FILE), renderRunReport(data, charts, examples));
-  const png = pngDir ? await writePngCharts(pngDir, charts.filter((c) => PNG_CHARTS.includes(c.id))) : [];
-  return { html, png, examples: examples.ok ? { included: true } : { included: false, reason: examples.reason } };
+  const png = pngDir ? await writePngCharts(pngDir, charts.filter((c) => isPngChart(c.id))) : [];
+  const what = data.problemType === "regression" ? "predicted-vs-true scatter plot" : "misclassified examples";
+  return { html, png, examples: examples.ok ? { included: true, applicable, what } : { included: false, reason: examples.reason, applicable, what } };
 }
 
 /** Run names for legends: folder names, made unique with their parent folder or a number. */
@@ -80,5 +93,5 @@ export async function writeCompareReport(runDirs: readonly string[], o: ReportOp
   const charts = compareCharts(runs, o.xAxis ?? "epoch");
   const html = writeHtml(o.out ?? "compare.html", renderCompareReport(runs, charts));
   const png = o.png ? await writePngCharts(o.png, charts) : [];
-  return { html, png, examples: { included: false, reason: "a comparison shows no examples" } };
+  return { html, png, examples: { included: false, reason: "a comparison shows no examples", applicable: false } };
 }

@@ -40,6 +40,8 @@ export interface LineChartOptions {
   id?: string;
   /** Text shown in place of the plot when no series has a point. */
   emptyMessage?: string;
+  /** One point ringed and labelled, e.g. the best evaluation of the metric the run is selected by. */
+  highlight?: { x: number; y: number; label: string };
 }
 
 /** Colour-blind-safe series colours (Okabe–Ito), in order of use. */
@@ -166,6 +168,21 @@ export function lineChart(o: LineChartOptions): string {
       for (const [x, y] of s.points) body.push(el("circle", { cx: sx(x), cy: sy(y), r: 3, fill: s.color }));
     }
     parts.push(el("g", { class: "series-group" }, body.join("")));
+  }
+  const h = o.highlight;
+  if (h && Number.isFinite(h.x) && Number.isFinite(h.y)) {
+    const hx = sx(h.x);
+    const hy = sy(h.y);
+    // The label goes to whichever side of the point has room.
+    const leftSide = hx > (plot.x0 + plot.x1) / 2;
+    parts.push(
+      el(
+        "g",
+        { class: "highlight", "data-x": String(h.x), "data-y": String(h.y) },
+        el("circle", { cx: hx, cy: hy, r: 7, fill: "none", stroke: "#222", "stroke-width": 1.5 }) +
+          text(leftSide ? hx - 10 : hx + 10, hy - 8, h.label, { "text-anchor": leftSide ? "end" : "start", "font-size": 11, fill: "#222" }),
+      ),
+    );
   }
   return svg(width, height, o, parts);
 }

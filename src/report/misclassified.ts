@@ -7,7 +7,10 @@
  */
 import { Classifier, type ClassifierOptions } from "../classifier.js";
 import { loadDataset } from "../data/dataset.js";
+import type { Example, LoadedDataset } from "../data/types.js";
 import { isBertuneError } from "../errors.js";
+import type { TextInput } from "../features/extract.js";
+import type { ProblemType } from "../problem-type.js";
 import { runDataset } from "../run/training-args.js";
 
 export interface Misclassified {
@@ -31,23 +34,55 @@ export interface MisclassifiedOptions extends ClassifierOptions {
   limit?: number;
 }
 
-export async function worstMisclassified(dir: string, o: MisclassifiedOptions = {}): Promise<MisclassifiedResult> {
-  const limit = o.limit ?? 10;
+/** What `withValidationPredictions` hands on: the run, its reloaded data set and the validation examples. */
+export interface ValidationContext {
+  classifier: Classifier;
+  dataset: LoadedDataset;
+  examples: Example[];
+}
+
+/**
+ * Reload the run's data set as it was trained (training_args.json) and load the run, then call
+ * `use` with the validation split; a problem the user can fix (data set moved, model not cached,
+ * labels changed, another problem type) comes back as `{ ok: false, reason }`.
+ */
+export async function withValidationPredictions<T extends { ok: true }>(
+  dir: string,
+  o: ClassifierOptions,
+  problemType: ProblemType,
+  use: (c: ValidationContext) => Promise<T>,
+): Promise<T | { ok: false; reason: string }> {
   const stored = runDataset(dir);
   if (!stored.spec) return { ok: false, reason: "the run does not record which data set it was trained on (training_args.json has no dataset_spec)" };
   let classifier: Classifier | undefined;
   try {
     const dataset = await loadDataset(stored.spec, stored.options);
-    const examples = dataset.splits.validation;
     classifier = await Classifier.load(dir, o);
-    if (classifier.problemType !== "single_label_classification") {
-      return { ok: false, reason: `misclassified examples are listed for single-label runs; this one is ${classifier.problemType.replace(/_/g, "-")}` };
+    if (classifier.problemType !== problemType) {
+      const what = problemType === "regression" ? "predicted values are plotted for regression runs" : "misclassified examples are listed for single-label runs";
+      return { ok: false, reason: `${what}; this one is ${classifier.problemType.replace(/_/g, "-")}` };
     }
     if (dataset.id2label.join("\u0000") !== classifier.id2label.join("\u0000")) {
-      return { ok: false, reason: `the data set's labels (${dataset.id2label.join(", ")}) differ from the run's (${classifier.id2label.join(", ")})` };
+      const what = problemType === "regression" ? "targets" : "labels";
+      return { ok: false, reason: `the data set's ${what} (${dataset.id2label.join(", ")}) differ from the run's (${classifier.id2label.join(", ")})` };
     }
+    return await use({ classifier, dataset, examples: dataset.splits.validation });
+  } catch (e) {
+    if (isBertuneError(e)) return { ok: false, reason: e.message };
+    throw e;
+  } finally {
+    await classifier?.close();
+  }
+}
+
+/** The inputs of examples, as Classifier.predict takes them. */
+export const inputsOf = (examples: readonly Example[]): TextInput[] => examples.map((e) => (e.textPair === undefined ? { text: e.text } : { text: e.text, textPair: e.textPair }));
+
+export async function worstMisclassified(dir: string, o: MisclassifiedOptions = {}): Promise<MisclassifiedResult> {
+  const limit = o.limit ?? 10;
+  return withValidationPredictions(dir, o, "single_label_classification", async ({ classifier, dataset, examples }) => {
     o.log?.(`predicting ${examples.length} validation examples of ${dataset.name} for the misclassified examples`);
-    const predictions = await classifier.predict(examples.map((e) => (e.textPair === undefined ? { text: e.text } : { text: e.text, textPair: e.textPair })));
+    const predictions = await classifier.predict(inputsOf(examples));
     const names = classifier.id2label;
     const wrong: Misclassified[] = [];
     predictions.forEach((p, i) => {
@@ -64,11 +99,6 @@ export async function worstMisclassified(dir: string, o: MisclassifiedOptions = 
       });
     });
     wrong.sort((a, b) => b.confidence - a.confidence || a.trueProbability - b.trueProbability);
-    return { ok: true, dataset: dataset.name, split: "validation", total: examples.length, errors: wrong.length, examples: wrong.slice(0, limit) };
-  } catch (e) {
-    if (isBertuneError(e)) return { ok: false, reason: e.message };
-    throw e;
-  } finally {
-    await classifier?.close();
-  }
+    return { ok: true as const, dataset: dataset.name, split: "validation" as const, total: examples.length, errors: wrong.length, examples: wrong.slice(0, limit) };
+  });
 }

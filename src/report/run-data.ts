@@ -7,12 +7,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { BertuneError } from "../errors.js";
 import type { ClassificationReport } from "../metrics/classification.js";
+import type { MultiLabelReport } from "../metrics/multilabel.js";
+import type { RegressionReport, TargetMetrics } from "../metrics/regression.js";
+import { DEFAULT_METRIC, greaterIsBetter } from "../metrics/report.js";
+import { PROBLEM_TYPES, type ProblemType } from "../problem-type.js";
 import { RUN_FILES } from "../run/files.js";
 import { runDir } from "../run/load.js";
 import { SCHEDULERS, type SchedulerType } from "../train/schedule.js";
 import { curvesFromLogHistory, epochSummaries, type EpochSummary, type ScheduleSettings, type TrainingCurves } from "./history.js";
 
 type Json = Record<string, unknown>;
+
+/** eval_report.json: the final model's evaluation report of the run's problem type, with where it was measured. */
+export type ReportEvalReport = (ClassificationReport | MultiLabelReport | RegressionReport) & { split?: string; dataset?: string };
 
 export interface RunReportData {
   dir: string;
@@ -23,8 +30,14 @@ export interface RunReportData {
   trainerState: Json;
   trainResults?: Json;
   evalResults?: Json;
-  /** The full validation report of the final model (eval_report.json). */
-  evalReport?: ClassificationReport & { split?: string; dataset?: string };
+  /** config.json's problem_type; a run saved before problem types existed is single-label. */
+  problemType: ProblemType;
+  /** metric_for_best_model without the eval_ prefix (the problem type's default when not recorded); may be "loss". */
+  bestMetricName: string;
+  /** Whether a larger bestMetricName is better (training_args.json's greater_is_better). */
+  greaterIsBetter: boolean;
+  /** The full validation report of the final model (eval_report.json), of the run's problem type. */
+  evalReport?: ReportEvalReport;
   curves: TrainingCurves;
   epochs: EpochSummary[];
   /** Why parts of the report are missing. */
@@ -41,9 +54,16 @@ function readJson(path: string): unknown {
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** A ClassificationReport as saved by `bertune train`, checked enough to draw it safely. */
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * A single-label ClassificationReport as saved by `bertune train`, checked enough to draw it
+ * safely; one saved before problem types existed (no problemType, no weighted averages or MCC)
+ * is accepted and gets problemType single_label_classification.
+ */
 export function asClassificationReport(v: unknown): (ClassificationReport & { split?: string; dataset?: string }) | undefined {
   if (!isObject(v)) return undefined;
+  if (v.problemType !== undefined && v.problemType !== "single_label_classification") return undefined;
   const cm = v.confusionMatrix;
   const per = v.perClass;
   if (!Array.isArray(cm) || !Array.isArray(per) || per.length === 0 || cm.length !== per.length) return undefined;
@@ -51,7 +71,66 @@ export function asClassificationReport(v: unknown): (ClassificationReport & { sp
   const rowsOk = cm.every((r) => Array.isArray(r) && r.length === k && r.every((x) => typeof x === "number" && Number.isFinite(x)));
   const perOk = per.every((m) => isObject(m) && typeof m.label === "string" && ["precision", "recall", "f1", "support"].every((f) => typeof m[f] === "number"));
   if (!rowsOk || !perOk || typeof v.accuracy !== "number") return undefined;
-  return v as unknown as ClassificationReport;
+  return { ...(v as unknown as ClassificationReport), problemType: "single_label_classification" };
+}
+
+/** A MultiLabelReport as saved by `bertune train`: per-label scores and the averages the report shows. */
+export function asMultiLabelReport(v: unknown): (MultiLabelReport & { split?: string; dataset?: string }) | undefined {
+  if (!isObject(v) || v.problemType !== "multi_label_classification") return undefined;
+  const per = v.perLabel;
+  if (!Array.isArray(per) || per.length === 0) return undefined;
+  const perOk = per.every((m) => isObject(m) && typeof m.label === "string" && ["precision", "recall", "f1", "support"].every((f) => finite(m[f])));
+  const topOk = ["numExamples", "subsetAccuracy", "hammingLoss", "microPrecision", "microRecall", "microF1", "macroPrecision", "macroRecall", "macroF1"].every((f) => finite(v[f]));
+  return perOk && topOk ? (v as unknown as MultiLabelReport) : undefined;
+}
+
+const REGRESSION_METRICS = ["mse", "rmse", "mae", "pearson", "spearman", "r2"] as const;
+/** JSON writes NaN (an undefined correlation) as null: read it back as NaN. */
+const nanable = (v: unknown): number | undefined => (v === null ? NaN : finite(v) ? v : undefined);
+
+/** A RegressionReport as saved by `bertune train`; null metrics (NaN in JSON) come back as NaN. */
+export function asRegressionReport(v: unknown): (RegressionReport & { split?: string; dataset?: string }) | undefined {
+  if (!isObject(v) || v.problemType !== "regression" || !finite(v.numExamples)) return undefined;
+  const per = v.perTarget;
+  if (!Array.isArray(per) || per.length === 0) return undefined;
+  const perTarget: TargetMetrics[] = [];
+  for (const t of per) {
+    if (!isObject(t) || typeof t.name !== "string") return undefined;
+    const m = Object.fromEntries(REGRESSION_METRICS.map((k) => [k, nanable(t[k])]));
+    if (REGRESSION_METRICS.some((k) => m[k] === undefined)) return undefined;
+    perTarget.push({ name: t.name, ...(m as Record<(typeof REGRESSION_METRICS)[number], number>) });
+  }
+  const top = Object.fromEntries(REGRESSION_METRICS.map((k) => [k, nanable(v[k])]));
+  if (REGRESSION_METRICS.some((k) => top[k] === undefined)) return undefined;
+  return { ...(v as unknown as RegressionReport), ...(top as Record<(typeof REGRESSION_METRICS)[number], number>), perTarget };
+}
+
+/** eval_report.json as a report of the given problem type, or undefined when it is not one. */
+export function asEvalReport(v: unknown, problemType: ProblemType): ReportEvalReport | undefined {
+  switch (problemType) {
+    case "single_label_classification":
+      return asClassificationReport(v);
+    case "multi_label_classification":
+      return asMultiLabelReport(v);
+    case "regression":
+      return asRegressionReport(v);
+  }
+}
+
+const PROBLEM_TYPE_WORDS: Record<ProblemType, string> = {
+  single_label_classification: "single-label classification",
+  multi_label_classification: "multi-label classification",
+  regression: "regression",
+};
+
+/** The problem type in words, for titles and notes. */
+export function problemTypeWords(t: ProblemType): string {
+  return PROBLEM_TYPE_WORDS[t];
+}
+
+function runProblemType(config: Json | undefined, rawReport: Json | undefined): ProblemType {
+  const known = (v: unknown) => PROBLEM_TYPES.find((p) => p === v);
+  return known(config?.problem_type) ?? known(rawReport?.problemType) ?? "single_label_classification";
 }
 
 export function readRunReportData(dir: string): RunReportData {
@@ -83,10 +162,29 @@ export function readRunReportData(dir: string): RunReportData {
   const trainResults = optional(RUN_FILES.trainResults);
   const evalResults = optional(RUN_FILES.evalResults);
   const rawReport = optional(RUN_FILES.evalReport);
-  const evalReport = rawReport && asClassificationReport(rawReport);
-  if (rawReport && !evalReport) notes.push(`${RUN_FILES.evalReport} does not hold a classification report`);
+  const problemType = runProblemType(config, rawReport);
+  const evalReport = rawReport && asEvalReport(rawReport, problemType);
+  if (rawReport && !evalReport) notes.push(`${RUN_FILES.evalReport} does not hold a ${problemTypeWords(problemType)} report`);
   const curves = curvesFromLogHistory(trainerState.log_history);
-  return { dir: abs, name: basename(abs), config, trainingArgs, trainerState, trainResults, evalResults, evalReport, curves, epochs: epochSummaries(curves), notes };
+  const recorded = typeof trainingArgs?.metric_for_best_model === "string" ? trainingArgs.metric_for_best_model.replace(/^eval_/, "") : "";
+  const bestMetricName = recorded || DEFAULT_METRIC[problemType];
+  const greater = typeof trainingArgs?.greater_is_better === "boolean" ? trainingArgs.greater_is_better : greaterIsBetter(bestMetricName);
+  return {
+    dir: abs,
+    name: basename(abs),
+    config,
+    trainingArgs,
+    trainerState,
+    trainResults,
+    evalResults,
+    problemType,
+    bestMetricName,
+    greaterIsBetter: greater,
+    evalReport,
+    curves,
+    epochs: epochSummaries(curves),
+    notes,
+  };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -101,27 +199,55 @@ export function scheduleSettings(d: RunReportData): ScheduleSettings | undefined
   return { learningRate, totalSteps, type: type as SchedulerType, warmupRatio: num(a?.warmup_ratio) ?? 0, warmupSteps: num(a?.warmup_steps) ?? 0 };
 }
 
-/** The run's final numbers, for the comparison table. */
+/** The run's final numbers, for the summary and the comparison table. */
 export interface FinalMetrics {
+  /** eval_accuracy (multi-label: the subset accuracy). */
   evalAccuracy?: number;
   evalMacroF1?: number;
   evalLoss?: number;
   trainLoss?: number;
+  /** trainer_state.json's best_metric: the best value of metricName seen at an evaluation. */
   bestMetric?: number;
   globalStep?: number;
   epochs?: number;
+  /** metric_for_best_model, without eval_ (see RunReportData.bestMetricName). */
+  metricName: string;
+  /** Its final value. */
+  metric?: number;
+  /**
+   * Every final evaluation metric by name without eval_ (loss included): eval_results.json's,
+   * else the last one logged; NaN where a metric was undefined (a null in eval_results.json).
+   */
+  metrics: Record<string, number>;
 }
 
 export function finalMetrics(d: RunReportData): FinalMetrics {
-  const lastOf = (l: { value: number }[]) => (l.length ? l[l.length - 1].value : undefined);
+  const lastOf = (l: { value: number }[] | undefined) => (l?.length ? l[l.length - 1].value : undefined);
   const r = d.evalResults;
+  const metrics: Record<string, number> = {};
+  for (const [name, list] of Object.entries(d.curves.evalMetrics)) {
+    const v = lastOf(list);
+    if (v !== undefined) metrics[name] = v;
+  }
+  for (const [key, v] of Object.entries(r ?? {})) {
+    if (!key.startsWith("eval_") || key === "eval_samples" || key === "eval_split") continue;
+    const n = nanable(v);
+    if (n !== undefined) metrics[key.slice("eval_".length)] = n;
+  }
+  const report = d.evalReport;
+  const single = report?.problemType === "single_label_classification" ? report : undefined;
+  const accuracy = num(r?.eval_accuracy) ?? single?.accuracy ?? (report?.problemType === "multi_label_classification" ? report.subsetAccuracy : undefined) ?? lastOf(d.curves.evalAccuracy);
+  const macroF1 = num(r?.eval_macro_f1) ?? (report && "macroF1" in report ? report.macroF1 : undefined) ?? lastOf(d.curves.evalMacroF1);
   return {
-    evalAccuracy: num(r?.eval_accuracy) ?? d.evalReport?.accuracy ?? lastOf(d.curves.evalAccuracy),
-    evalMacroF1: num(r?.eval_macro_f1) ?? d.evalReport?.macroF1 ?? lastOf(d.curves.evalMacroF1),
+    evalAccuracy: accuracy,
+    evalMacroF1: macroF1,
     evalLoss: num(r?.eval_loss) ?? lastOf(d.curves.evalLoss),
     trainLoss: num(d.trainResults?.train_loss) ?? lastOf(d.curves.trainLoss),
     bestMetric: num(d.trainerState.best_metric),
     globalStep: num(d.trainerState.global_step),
     epochs: num(d.trainerState.epoch),
+    metricName: d.bestMetricName,
+    metric: metrics[d.bestMetricName],
+    metrics,
   };
 }

@@ -15,13 +15,15 @@ interface ReportCliOptions extends ModelCliOptions {
 
 export function reportCommand(): Command {
   const cmd = new Command("report")
-    .description("write a self-contained HTML report of a run (curves, learning rate, confusion matrix, per-class scores, settings, worst mistakes), or compare runs")
+    .description(
+      "write a self-contained HTML report of a run (loss and metric curves, learning rate, settings, and by problem type: confusion matrix, per-class scores and worst mistakes; per-label F1; predicted-vs-true scatter plot and largest errors), or compare runs",
+    )
     .argument("<runs...>", "run folder written by `bertune train --output` (several with --compare)")
     .option("-o, --out <file>", "HTML file to write (default: report.html in the run folder; compare.html with --compare)")
     .option("--compare", "overlay the curves of several runs and tabulate their final metrics", false)
-    .option("--png <dir>", "also write PNG charts (loss, accuracy, lr, confusion) into this folder")
-    .option("--examples <n>", "how many misclassified validation examples to show", intArg("--examples", { min: 0, example: 10 }), 10)
-    .option("--no-examples", "skip the misclassified examples (they need the base model and the data set)")
+    .option("--png <dir>", "also write PNG charts (loss, metric, lr, and confusion, per-label or scatter) into this folder")
+    .option("--examples <n>", "how many misclassified validation examples (regression: largest errors) to show", intArg("--examples", { min: 0, example: 10 }), 10)
+    .option("--no-examples", "skip the predictions on the validation split: misclassified examples, the regression scatter plot (they need the base model and the data set)")
     .option("--x-axis <axis>", "x axis of compared curves: epoch or step (default: epoch)", choiceArg("--x-axis", ["epoch", "step"] as const))
     .option("--json", "print the written paths as JSON", false);
   addModelOptions(cmd);
@@ -56,7 +58,9 @@ Examples:
           device: o.device,
           log,
         });
-        if (!result.examples.included && examples > 0) warn(o.quiet || o.json, `the report has no misclassified examples: ${result.examples.reason}`);
+        if (!result.examples.included && result.examples.applicable && examples > 0) {
+          warn(o.quiet || o.json, `the report has no ${result.examples.what ?? "predictions"}: ${result.examples.reason}`);
+        }
       }
       if (o.json) {
         process.stdout.write(JSON.stringify({ html: result.html, png: result.png, examples: result.examples }) + "\n");
