@@ -21,6 +21,11 @@ It records, for a fixed masked batch (eval mode, no dropout):
     loss and logits after it.
 
 Run: /usr/bin/python3 scripts/make_mlm_reference.py   (Debian's python3-torch; a few seconds)
+
+   /usr/bin/python3 scripts/make_mlm_reference.py --check DIR IDS [TOP_K]
+loads a `bertune pretrain` output by transformers' BertForMaskedLM state-dict names (it refuses any
+name BertForMaskedLM would not load, and any it would miss but the tied decoder's) and prints, as
+JSON, the top-k ids and probabilities at each [MASK] (id 103) of IDS (comma-separated token ids).
 """
 import json
 import os
@@ -176,5 +181,35 @@ def main():
     print(f"wrote {os.path.join(OUT, 'reference.json')}")
 
 
+def check_folder(folder, ids, top_k):
+    """A pretrain output read by BertForMaskedLM's names: its keys, then fill-mask probabilities."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    assert cfg["architectures"] == ["BertForMaskedLM"], cfg["architectures"]
+    raw = read_safetensors(os.path.join(folder, "model.safetensors"))
+    h, L = cfg["hidden_size"], cfg["num_hidden_layers"]
+    expected = {f"bert.embeddings.{n}" for n in ("word_embeddings.weight", "position_embeddings.weight", "token_type_embeddings.weight", "LayerNorm.weight", "LayerNorm.bias")}
+    for l in range(L):
+        for m in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"):
+            expected |= {f"bert.encoder.layer.{l}.{m}.weight", f"bert.encoder.layer.{l}.{m}.bias"}
+        for m in ("attention.output.LayerNorm", "output.LayerNorm"):
+            expected |= {f"bert.encoder.layer.{l}.{m}.weight", f"bert.encoder.layer.{l}.{m}.bias"}
+    expected |= {"cls.predictions.bias", "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias"}
+    # BertForMaskedLM has no pooler: from_pretrained reports bert.pooler.* as unused, which is all that may be extra.
+    extra = set(raw) - expected
+    missing = expected - set(raw)
+    assert not missing, f"missing for BertForMaskedLM: {sorted(missing)}"
+    assert extra <= {"bert.pooler.dense.weight", "bert.pooler.dense.bias"}, f"names BertForMaskedLM does not know: {sorted(extra)}"
+    p = {bare(k) if k.startswith("bert.") else k: v for k, v in raw.items()}
+    seq = torch.tensor([ids])
+    positions = torch.tensor([j for j, t in enumerate(ids) if t == 103])
+    batch = (seq, torch.zeros_like(seq), torch.ones(1, len(ids)))
+    probs = torch.softmax(mlm_logits(p, cfg, batch, positions), -1)
+    top = torch.topk(probs, top_k, dim=-1)
+    print(json.dumps({"extra": sorted(extra), "top": [[{"token": int(i), "score": float(s)} for s, i in zip(top.values[m], top.indices[m])] for m in range(len(positions))]}))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        check_folder(sys.argv[2], [int(x) for x in sys.argv[3].split(",")], int(sys.argv[4]) if len(sys.argv) > 4 else 5)
+        sys.exit(0)
     sys.exit(main())
