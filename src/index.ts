@@ -49,3 +49,12 @@ export { checkOutputDir, clearOutputDir, type OutputDirOptions } from "./run/out
 export { prefetchModel, snapshotDownload, scanCache, deleteCachedRepo } from "./hub/index.js";
 export { fetchHubDataset } from "./data/hub-dataset.js";
 export type { HubDatasetOptions } from "./data/types.js";
+export { BertForMaskedLM, type MaskedTargets, type MaskedLmOrigin } from "./bert/masked-lm.js";
+export { MlmHead, maskedLmLoss, MLM_PREFIX } from "./heads/mlm-head.js";
+export { maskBatch, IGNORE_INDEX, type MaskedBatch, type MaskingVocab, type CollatorOptions } from "./pretrain/collator.js";
+export { groupTexts, lineByLine } from "./pretrain/blocks.js";
+export { loadPretrainText, type PretrainText, type PretrainTextOptions } from "./pretrain/text.js";
+export { resolvePretrainSource, type PretrainSource, type PretrainSourceOptions } from "./pretrain/source.js";
+export { pretrainMlm, evaluateMlm, maskingVocab, DEFAULT_MLM_ARGS, type MlmArgs, type PretrainOptions, type PretrainResult, type MlmEvaluation } from "./pretrain/trainer.js";
+export { FillMask, type FillMaskCandidate, type FillMaskOptions } from "./pretrain/fill-mask.js";
+export { saveMaskedLm, maskedLmConfig, type SaveMaskedLmOptions } from "./run/save-mlm.js";
