@@ -58,7 +58,7 @@ describe.concurrent("bad input through the CLI", () => {
   };
   let outputs = 0;
   const train = (dataset: string, ...extra: string[]) =>
-    runCli(["train", "--model", TINY_MODEL, "--dataset", dataset, "--freeze-backbone", "--epochs", "1", "--output", join(work, `out-${++outputs}`), ...extra], env);
+    runCli(["train", "--model", TINY_MODEL, "--dataset", dataset, "--freeze-backbone", "--epochs", "1", ...(extra.includes("--output") ? [] : ["--output", join(work, `out-${++outputs}`)]), ...extra], env);
 
   beforeAll(async () => {
     const data = join(work, "sst2");
