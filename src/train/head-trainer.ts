@@ -2,7 +2,7 @@ import { BertuneError } from "../errors.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
-import type { TrainingArgs } from "./args.js";
+import { DEFAULT_ARGS, type TrainingArgs } from "./args.js";
 import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../heads/linear-head.js";
 import { learningRateAt, trainingLength, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
@@ -42,9 +42,8 @@ export function evaluateHead(head: LinearHead, split: FeatureSplit, task: Task |
   return evaluateLogits(t, head.logits(split.data, split.rows), split.labels);
 }
 
-function singleLabelTask(id2label: string[], args?: TrainingArgs): Task {
-  const a = args ?? ({ labelSmoothingFactor: 0, threshold: 0.5, normalizeTargets: false } as TrainingArgs);
-  return makeTask({ problemType: "single_label_classification", id2label, train: [] }, a);
+function singleLabelTask(id2label: string[], args: TrainingArgs = DEFAULT_ARGS): Task {
+  return makeTask({ problemType: "single_label_classification", id2label, train: [] }, args);
 }
 
 /**
