@@ -42,8 +42,8 @@ export function evaluateHead(head: LinearHead, split: FeatureSplit, task: Task |
   return evaluateLogits(t, head.logits(split.data, split.rows), split.labels);
 }
 
-function singleLabelTask(id2label: string[], args: TrainingArgs = DEFAULT_ARGS): Task {
-  return makeTask({ problemType: "single_label_classification", id2label, train: [] }, args);
+function singleLabelTask(id2label: string[]): Task {
+  return makeTask({ problemType: "single_label_classification", id2label, train: [] }, DEFAULT_ARGS);
 }
 
 /**
@@ -59,7 +59,7 @@ export function trainHead(
   hooks: { progress?: ProgressFactory; log?: (line: string) => void } = {},
 ): HeadTrainingResult {
   const { train, validation, hiddenSize: h, id2label } = input;
-  const task = input.task ?? singleLabelTask(id2label, args);
+  const task = input.task ?? makeTask({ problemType: "single_label_classification", id2label, train: train.labels }, args);
   const numLabels = id2label.length;
   if (task.problemType === "single_label_classification") {
     checkLabels(train.labels as number[], numLabels);
