@@ -142,8 +142,9 @@ describe("bertune pretrain (masked-LM from scratch on imdb-unlabelled) and fill-
     expect(wholeWeights.tensors.get("bert.embeddings.word_embeddings.weight")!.shape).toEqual([30522, 32]);
   });
 
-  it("--model DIR continues pretraining from the output with its own MLM head (domain-adaptive pretraining's path)", async () => {
-    const r = await runCli(["pretrain", "--model", whole, "--dataset", text, "--output", join(work, "continued"), "--max-steps", "3", "--max-seq-length", "32", "--whole-word-mask", "--line-by-line", "--device", "wasm", "--eval-every", "no"], env);
+  it("--model DIR continues pretraining from the output with its own MLM head (domain-adaptive pretraining's path); run_mlm.py's spellings", async () => {
+    // run_mlm.py's spellings, as a user brings them.
+    const r = await runCli(["pretrain", "--model_name_or_path", whole, "--train_file", text, "--output_dir", join(work, "continued"), "--max_steps", "3", "--max_seq_length", "32", "--whole_word_mask", "--line_by_line", "--device", "wasm", "--eval_strategy", "no"], env);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/encoder from the checkpoint; MLM head from the checkpoint \(cls\.predictions\.\*\)/);
     expect(r.stderr).toMatch(/line by line: \d+ train sequences/);

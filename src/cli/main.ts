@@ -42,6 +42,8 @@ Typical use:
   $ bertune evaluate runs/sst2 --dataset sst2 --split validation
   $ bertune predict runs/sst2 "a gripping, beautifully acted film"
   $ bertune export runs/sst2 --quantize      # onnx/ for transformers.js, in Node and browsers
+  $ bertune pretrain --model bert-base-uncased --dataset reviews.txt --output runs/bert-reviews   # masked-LM domain adaptation
+  $ bertune fill-mask --model runs/bert-reviews "the movie was [MASK] ."
 
 Environment: HF_HOME / HF_HUB_CACHE (cache), HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE=1, BERTUNE_CACHE (features).`,
 );
