@@ -58,8 +58,76 @@ export function bestEvaluation(d: RunReportData): Logged | undefined {
   return list.find((l) => l.value === best);
 }
 
+/** The loss a masked-LM run trains and evaluates with, for axis labels. */
+export const MLM_LOSS_NAME = "masked-LM cross-entropy loss";
+
+/**
+ * The validation perplexity of a masked-LM run at each evaluation: the logged eval_perplexity,
+ * or exp(eval_loss) where a log has the loss only.
+ */
+export function perplexityCurve(d: RunReportData): Logged[] {
+  const logged = d.curves.evalMetrics.perplexity;
+  return logged?.length ? logged : d.curves.evalLoss.map((l) => ({ ...l, value: Math.exp(l.value) }));
+}
+
+/** The learning-rate chart: the schedule computed from the settings, and the logged rates. */
+function learningRateChart(d: RunReportData): Chart {
+  const schedule = scheduleSettings(d);
+  const lrSeries: Series[] = [];
+  if (schedule) lrSeries.push({ name: `schedule (${schedule.type})`, points: learningRateSchedule(schedule), color: "#999999", dashed: true, markers: false });
+  lrSeries.push({ name: "logged learning rate", points: pts(d.curves.learningRate, "step"), color: PALETTE[0] });
+  return {
+    id: "lr",
+    title: "Learning rate",
+    svg: lineChart({ id: "lr", title: "Learning rate", xLabel: X_LABEL.step, yLabel: "learning rate", integerX: true, xFromZero: true, yFromZero: true, guides: guides(d, "step"), series: lrSeries }),
+  };
+}
+
+/** The charts of a masked-LM pretraining run: the losses per step, the validation perplexity (log axis) and the learning rate. */
+export function maskedLmCharts(d: RunReportData): Chart[] {
+  const c = d.curves;
+  const noEval = "no evaluation was logged (--eval-every no, or no validation text)";
+  return [
+    {
+      id: "loss",
+      title: "Loss per step",
+      svg: lineChart({
+        id: "loss",
+        title: "Loss per step",
+        xLabel: X_LABEL.step,
+        yLabel: MLM_LOSS_NAME,
+        integerX: true,
+        xFromZero: true,
+        guides: guides(d, "step"),
+        series: [
+          { name: "training loss", points: pts(c.trainLoss, "step") },
+          { name: "validation loss", points: pts(c.evalLoss, "step") },
+        ],
+      }),
+    },
+    {
+      id: "perplexity",
+      title: "Validation perplexity per step",
+      svg: lineChart({
+        id: "perplexity",
+        title: "Validation perplexity per step",
+        xLabel: X_LABEL.step,
+        yLabel: "perplexity (log scale)",
+        yScale: "log",
+        integerX: true,
+        xFromZero: true,
+        guides: guides(d, "step"),
+        emptyMessage: noEval,
+        series: [{ name: "validation perplexity", points: pts(perplexityCurve(d), "step"), color: PALETTE[2] }],
+      }),
+    },
+    learningRateChart(d),
+  ];
+}
+
 /** The charts of one run: curves per step and per epoch, the learning rate, and what fits the problem type. */
 export function runCharts(d: RunReportData, predictions?: RegressionPredictions): Chart[] {
+  if (d.kind === "masked-lm") return maskedLmCharts(d);
   const c = d.curves;
   const charts: Chart[] = [];
   const noEval = "no evaluation was logged (--eval-every no?)";
@@ -150,15 +218,7 @@ export function runCharts(d: RunReportData, predictions?: RegressionPredictions)
       series: metrics.map((n, i) => ({ name: seriesName(n, i), points: perEpochMetric(n), ...style(i) })),
     }),
   });
-  const schedule = scheduleSettings(d);
-  const lrSeries: Series[] = [];
-  if (schedule) lrSeries.push({ name: `schedule (${schedule.type})`, points: learningRateSchedule(schedule), color: "#999999", dashed: true, markers: false });
-  lrSeries.push({ name: "logged learning rate", points: pts(c.learningRate, "step"), color: PALETTE[0] });
-  charts.push({
-    id: "lr",
-    title: "Learning rate",
-    svg: lineChart({ id: "lr", title: "Learning rate", xLabel: X_LABEL.step, yLabel: "learning rate", integerX: true, xFromZero: true, yFromZero: true, guides: guides(d, "step"), series: lrSeries }),
-  });
+  charts.push(learningRateChart(d));
   const r = d.evalReport;
   if (r?.problemType === "single_label_classification") {
     const title = `Confusion matrix (${r.split ?? "validation"}, ${r.numExamples} examples)`;
@@ -192,9 +252,13 @@ export function scatterCharts(p: Extract<RegressionPredictions, { ok: true }>): 
   });
 }
 
-/** Overlaid curves of several runs: one colour per run, the legend names the runs. */
+/**
+ * Overlaid curves of several runs: one colour per run, the legend names the runs. Masked-LM
+ * runs (all of them: the caller refuses a mix) overlay their losses, validation perplexity and
+ * learning rate.
+ */
 export function compareCharts(runs: readonly { name: string; data: RunReportData }[], x: XAxis): Chart[] {
-  const overlay = (id: string, title: string, yLabel: string, pick: (d: RunReportData) => readonly Logged[], extra: { yDomain?: [number, number]; yFromZero?: boolean }, legend = (r: { name: string; data: RunReportData }) => r.name): Chart => ({
+  const overlay = (id: string, title: string, yLabel: string, pick: (d: RunReportData) => readonly Logged[], extra: { yDomain?: [number, number]; yFromZero?: boolean; yScale?: "log" }, legend = (r: { name: string; data: RunReportData }) => r.name): Chart => ({
     id,
     title,
     svg: lineChart({
@@ -210,6 +274,14 @@ export function compareCharts(runs: readonly { name: string; data: RunReportData
       ...extra,
     }),
   });
+  if (runs.every((r) => r.data.kind === "masked-lm")) {
+    return [
+      overlay("loss", "Training loss", MLM_LOSS_NAME, (d) => d.curves.trainLoss, {}),
+      overlay("eval-loss", "Validation loss", MLM_LOSS_NAME, (d) => d.curves.evalLoss, {}),
+      overlay("perplexity", "Validation perplexity", "perplexity (log scale)", perplexityCurve, { yScale: "log" }),
+      overlay("lr", "Learning rate", "learning rate", (d) => d.curves.learningRate, { yFromZero: true }),
+    ];
+  }
   const types = new Set(runs.map((r) => r.data.problemType));
   const lossName = types.size === 1 ? LOSS_NAME[runs[0].data.problemType] : "loss";
   // Each run's own metric_for_best_model (the problem type's usual metric when that is the loss).

@@ -1,10 +1,10 @@
 /** The report pages: one run in detail, or several runs side by side. */
-import { numLabels, plottedMetrics, type Chart } from "./charts.js";
+import { numLabels, perplexityCurve, plottedMetrics, type Chart } from "./charts.js";
 import type { MisclassifiedResult } from "./misclassified.js";
 import { metricLabel } from "./metric-names.js";
 import type { RegressionPredictions } from "./predicted.js";
 import { barCell, cards, figure, fmt, page, table, type Cell, type Section } from "./page.js";
-import { finalMetrics, problemTypeWords, type FinalMetrics, type RunReportData } from "./run-data.js";
+import { finalMetrics, maskedLmMetrics, problemTypeWords, type FinalMetrics, type RunReportData } from "./run-data.js";
 import { PALETTE } from "./line-chart.js";
 import { esc } from "./svg.js";
 
@@ -207,7 +207,104 @@ function largestErrorsSection(x: ExamplesSection): Section {
   return { id: "largest-errors", title, body: intro + table(["#", "text", ...(several ? ["target"] : []), "true", "predicted", "error (predicted − true)"], rows) };
 }
 
+/** config.json keys of a masked-LM run the settings show: the architecture and its shape. */
+const MLM_CONFIG_KEYS = [
+  "architectures",
+  "model_type",
+  "bertune_pretrained_from",
+  "vocab_size",
+  "hidden_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "intermediate_size",
+  "max_position_embeddings",
+  "hidden_dropout_prob",
+  "attention_probs_dropout_prob",
+  "tie_word_embeddings",
+];
+
+/**
+ * training_args.json keys `bertune pretrain` records (it shares the fine-tuning arguments) but
+ * does not use: model selection, heads, freezing, labels. Its settings table leaves them out.
+ */
+const UNUSED_BY_PRETRAIN = new Set([
+  "freeze_backbone",
+  "max_length",
+  "pooling",
+  "unfreeze_top",
+  "head_lr_multiplier",
+  "layerwise_lr_decay",
+  "gradual_unfreeze",
+  "early_stopping_patience",
+  "load_best_model_at_end",
+  "metric_for_best_model",
+  "greater_is_better",
+  "label_smoothing_factor",
+  "class_weights",
+  "threshold",
+  "normalize_targets",
+]);
+
+function maskedLmSettingsSection(d: RunReportData): Section {
+  const parts: string[] = [];
+  const key = (k: string): Cell => ({ html: `<code>${esc(k)}</code>` });
+  if (d.config) {
+    const rows: Cell[][] = MLM_CONFIG_KEYS.filter((k) => d.config![k] !== undefined).map((k) => [key(k), value(d.config![k])]);
+    parts.push(`<h3>Model (config.json)</h3>${table(["key", "value"], rows)}`);
+  }
+  if (d.trainingArgs) {
+    const entries = Object.entries(d.trainingArgs);
+    const rows: Cell[][] = entries.filter(([k]) => !UNUSED_BY_PRETRAIN.has(k)).map(([k, v]) => [key(k), value(v)]);
+    const left = entries.filter(([k]) => UNUSED_BY_PRETRAIN.has(k)).map(([k]) => k);
+    parts.push(`<h3>Training arguments (training_args.json)</h3>${table(["key", "value"], rows)}`);
+    if (left.length) parts.push(`<p class="note">Not shown: fine-tuning arguments the file records that pretraining does not use (${left.map((k) => `<code>${esc(k)}</code>`).join(", ")}).</p>`);
+  }
+  if (!parts.length) parts.push(`<p class="warn">Neither config.json nor training_args.json could be read.</p>`);
+  return { id: "settings", title: "Settings", body: parts.join("") };
+}
+
+/** A count with thousands separators: 123,936. */
+const count = (v: number | undefined) => (v === undefined ? "—" : Math.round(v).toLocaleString("en-US"));
+
+/** The report of a masked-LM pretraining run (`bertune pretrain`): loss, perplexity, throughput, schedule and settings. */
+export function renderMaskedLmReport(d: RunReportData, charts: readonly Chart[]): string {
+  const m = maskedLmMetrics(d);
+  const items: [string, string][] = [
+    ["validation loss", fmt(m.evalLoss)],
+    ["perplexity", fmt(m.perplexity)],
+    ["training loss", fmt(m.trainLoss)],
+  ];
+  if (m.tokensSeen !== undefined) items.push(["tokens trained on", count(m.tokensSeen)]);
+  if (m.tokensPerSecond !== undefined) items.push(["tokens per second", fmt(m.tokensPerSecond, 1)]);
+  items.push(["steps", m.maxSteps !== undefined && m.maxSteps !== m.globalStep ? `${fmt(m.globalStep)} of ${fmt(m.maxSteps)}` : fmt(m.globalStep)]);
+  items.push(["epochs", fmt(m.epochs, 2)]);
+  const notes: string[] = [];
+  if (m.maskedTokens !== undefined) notes.push(`The final evaluation scored ${count(m.maskedTokens)} masked validation tokens; the perplexity is exp(validation loss).`);
+  if (m.tokensSeen !== undefined) notes.push(`Tokens trained on: tokens per second × training time of the last <code>bertune pretrain</code> session (a resumed run counts from where it resumed)${m.trainTokens !== undefined ? `; the training text holds ${count(m.trainTokens)} tokens` : ""}.`);
+  const sections: Section[] = [{ id: "summary", title: "Summary", body: cards(items) + notes.map((x) => `<p class="note">${x}</p>`).join("") }];
+  const ppl = new Map(perplexityCurve(d).map((l) => [l.step, l.value]));
+  const trainAt = new Map(d.curves.trainLoss.map((l) => [l.step, l.value]));
+  const evalRows: Cell[][] = d.curves.evalLoss.map((l) => [l.step, { className: "n", html: esc(fmt(l.epoch, 4)) }, trainAt.get(l.step), l.value, ppl.get(l.step)]);
+  const best = m.bestEvalLoss;
+  sections.push({
+    id: "curves",
+    title: "Training curves",
+    body:
+      `<div class="charts">${chartOf(charts, "loss", `Training loss (masked tokens only) as logged every ${value(d.trainerState.logging_steps)} steps (mean over the steps since the previous point) and validation loss at each evaluation.`)}` +
+      `${chartOf(charts, "perplexity", `Validation perplexity, exp(validation loss), at each evaluation, on a log axis; a model at random scores about its vocabulary size${typeof d.config?.vocab_size === "number" ? ` (${count(d.config.vocab_size)})` : ""}.`)}</div>` +
+      `<h3>Evaluations</h3>${evalRows.length ? table(["step", "epoch", "training loss", "validation loss", "perplexity"], evalRows) : `<p class="warn">No evaluation was logged.</p>`}` +
+      (best ? `<p class="note">Lowest validation loss ${esc(fmt(best.value))} (perplexity ${esc(fmt(Math.exp(best.value)))}) at step ${best.step}.</p>` : ""),
+  });
+  sections.push({ id: "learning-rate", title: "Learning-rate schedule", body: `<div class="charts">${chartOf(charts, "lr", "The schedule computed from training_args.json (dashed) and the rates logged during training (dots).")}</div>` });
+  sections.push(maskedLmSettingsSection(d));
+  if (d.notes.length) sections.push({ id: "notes", title: "Notes", body: `<ul>${d.notes.map((n) => `<li class="note">${esc(n)}</li>`).join("")}</ul>` });
+  const from = typeof d.config?.bertune_pretrained_from === "string" ? d.config.bertune_pretrained_from : typeof d.trainingArgs?.pretrained_from === "string" ? d.trainingArgs.pretrained_from : "?";
+  const dataset = typeof d.trainingArgs?.dataset === "string" ? d.trainingArgs.dataset : "?";
+  return page(`bertune pretrain run ${d.name}`, `${d.dir} · ${from === "scratch" ? "from scratch" : from} on ${dataset} · masked-LM pretraining · report written ${new Date().toISOString()}`, sections);
+}
+
 export function renderRunReport(d: RunReportData, charts: readonly Chart[], examples: ExamplesSection): string {
+  if (d.kind === "masked-lm") return renderMaskedLmReport(d, charts);
   const m = finalMetrics(d);
   const sections: Section[] = [];
   sections.push({ id: "summary", title: "Summary", body: cards(summaryCards(d, m)) });
@@ -246,7 +343,38 @@ export function renderRunReport(d: RunReportData, charts: readonly Chart[], exam
   return page(`bertune run ${d.name}`, `${d.dir} · ${model} on ${dataset} · ${problemTypeWords(d.problemType)} · report written ${new Date().toISOString()}`, sections);
 }
 
+/** The comparison of masked-LM pretraining runs: their final loss, perplexity and throughput side by side. */
+function renderMaskedLmCompare(runs: readonly { name: string; data: RunReportData }[], charts: readonly Chart[]): string {
+  const rows: Cell[][] = runs.map((r, i) => {
+    const m = maskedLmMetrics(r.data);
+    const a = r.data.trainingArgs ?? {};
+    const swatch = `<span class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></span>`;
+    return [
+      { html: `${swatch}${esc(r.name)}` },
+      value(r.data.config?.bertune_pretrained_from ?? a.pretrained_from),
+      value(a.dataset),
+      value(a.learning_rate),
+      value(a.per_device_train_batch_size),
+      value(a.max_seq_length),
+      m.epochs,
+      m.globalStep,
+      m.trainLoss,
+      m.evalLoss,
+      m.perplexity,
+      m.tokensPerSecond === undefined ? undefined : { className: "n", html: esc(fmt(m.tokensPerSecond, 1)) },
+    ];
+  });
+  const headers = ["run", "from", "data set", "learning rate", "batch size", "sequence length", "epochs", "steps", "training loss", "validation loss", "perplexity", "tokens/s"];
+  const sections: Section[] = [
+    { id: "final-metrics", title: "Final metrics", body: table(headers, rows) + `<p class="note">Masked-LM pretraining runs: the validation loss and perplexity (exp of the loss) are eval_results.json's; tokens/s is train_results.json's.</p>` },
+    { id: "curves", title: "Curves", body: `<div class="charts">${charts.map((c) => figure(c.svg)).join("")}</div>` },
+    { id: "runs", title: "Run folders", body: `<ul>${runs.map((r) => `<li><b>${esc(r.name)}</b>: <code>${esc(r.data.dir)}</code>${r.data.notes.length ? ` <span class="note">(${esc(r.data.notes.join("; "))})</span>` : ""}</li>`).join("")}</ul>` },
+  ];
+  return page(`bertune: ${runs.length} pretrain runs compared`, `${runs.map((r) => r.name).join(" · ")} · masked-LM pretraining · report written ${new Date().toISOString()}`, sections);
+}
+
 export function renderCompareReport(runs: readonly { name: string; data: RunReportData }[], charts: readonly Chart[]): string {
+  if (runs.every((r) => r.data.kind === "masked-lm")) return renderMaskedLmCompare(runs, charts);
   const allSingle = runs.every((r) => r.data.problemType === "single_label_classification");
   const rows: Cell[][] = runs.map((r, i) => {
     const m = finalMetrics(r.data);

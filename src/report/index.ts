@@ -2,8 +2,9 @@
  * `bertune report` as library calls: a self-contained HTML report of one run (curves of the loss
  * and of metric_for_best_model, learning rate, settings, and what fits the problem type:
  * confusion matrix, per-class scores and worst mistakes for single-label runs; per-label F1 bars
- * for multi-label runs; a predicted-vs-true scatter plot and the largest errors for regression),
- * or of several runs overlaid; optionally PNG files of the charts.
+ * for multi-label runs; a predicted-vs-true scatter plot and the largest errors for regression;
+ * for a masked-LM run of `bertune pretrain`: loss, perplexity and tokens/s instead), or of several
+ * runs overlaid; optionally PNG files of the charts.
  */
 import { dirname, join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -17,14 +18,14 @@ import { regressionPredictions } from "./predicted.js";
 import { writePngCharts } from "./png.js";
 import { readRunReportData } from "./run-data.js";
 
-export { readRunReportData, finalMetrics, type RunReportData, type FinalMetrics, type ReportEvalReport } from "./run-data.js";
+export { readRunReportData, finalMetrics, maskedLmMetrics, runKind, type RunReportData, type RunKind, type FinalMetrics, type MaskedLmMetrics, type ReportEvalReport } from "./run-data.js";
 export { worstMisclassified, type Misclassified, type MisclassifiedResult } from "./misclassified.js";
 export { regressionPredictions, type RegressionPredictions, type LargestError } from "./predicted.js";
-export { runCharts, compareCharts, type Chart, type XAxis } from "./charts.js";
+export { runCharts, compareCharts, maskedLmCharts, perplexityCurve, type Chart, type XAxis } from "./charts.js";
 
 export const REPORT_FILE = "report.html";
-/** Whether --png writes a chart of a single run: the per-step curves, the learning rate and the problem type's chart(s). */
-const isPngChart = (id: string) => ["loss", "metric", "lr", "confusion", "per-label", "scatter"].includes(id) || id.startsWith("scatter-");
+/** Whether --png writes a chart of a single run: the per-step curves (a masked-LM run's perplexity too), the learning rate and the problem type's chart(s). */
+const isPngChart = (id: string) => ["loss", "metric", "perplexity", "lr", "confusion", "per-label", "scatter"].includes(id) || id.startsWith("scatter-");
 
 export interface ReportOptions extends ClassifierOptions {
   /** The HTML file (default: report.html in the run folder; compare.html in the current folder for a comparison). */
@@ -63,6 +64,13 @@ function writeHtml(path: string, html: string): string {
 export async function writeRunReport(runDir: string, o: ReportOptions = {}): Promise<ReportResult> {
   const { out, png: pngDir, examples: wanted, xAxis: _x, ...classifierOptions } = o;
   const data = readRunReportData(runDir);
+  if (data.kind === "masked-lm") {
+    // A pretraining run: loss, perplexity and the schedule; nothing to predict, no problem-type sections.
+    const charts = runCharts(data);
+    const html = writeHtml(out ?? join(data.dir, REPORT_FILE), renderRunReport(data, charts, { ok: false, skipped: true, reason: "a masked-LM run's report lists no examples" }));
+    const png = pngDir ? await writePngCharts(pngDir, charts.filter((c) => isPngChart(c.id))) : [];
+    return { html, png, examples: { included: false, reason: "a masked-LM pretraining run's report lists no examples", applicable: false } };
+  }
   const limit = wanted === false ? 0 : (wanted ?? 10);
   const applicable = data.problemType !== "multi_label_classification";
   const skipped: ExamplesSection = { ok: false, skipped: true, reason: "Skipped: the report was written without predictions (--no-examples)." };
@@ -90,6 +98,13 @@ export async function writeCompareReport(runDirs: readonly string[], o: ReportOp
   if (runDirs.length < 2) throw new BertuneError(`--compare needs at least two run folders, got ${runDirs.length}`, "pass two or more run folders");
   const names = runNames(runDirs);
   const runs = runDirs.map((d, i) => ({ name: names[i], data: readRunReportData(d) }));
+  const mlm = runs.filter((r) => r.data.kind === "masked-lm");
+  if (mlm.length > 0 && mlm.length < runs.length) {
+    const others = runs.filter((r) => r.data.kind !== "masked-lm");
+    throw new BertuneError(
+      `--compare cannot mix masked-LM pretraining runs (${mlm.map((r) => r.name).join(", ")}) with fine-tuning runs (${others.map((r) => r.name).join(", ")}): their losses are not comparable; compare each kind on its own`,
+    );
+  }
   const charts = compareCharts(runs, o.xAxis ?? "epoch");
   const html = writeHtml(o.out ?? "compare.html", renderCompareReport(runs, charts));
   const png = o.png ? await writePngCharts(o.png, charts) : [];

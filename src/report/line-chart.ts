@@ -1,10 +1,10 @@
 /**
- * A line chart as a standalone SVG string: axes with nice ticks, one polyline per series (with
- * point markers when there are few points), optional labelled vertical guides (epoch boundaries),
- * and a legend. No scripts and no external resources, so it renders the same in a browser and in
+ * A line chart as a standalone SVG string: axes with nice ticks (a linear or a log y axis), one
+ * polyline per series (with point markers when there are few points), optional labelled vertical
+ * guides (epoch boundaries), and a legend. No scripts and no external resources, so it renders the same in a browser and in
  * resvg.
  */
-import { extent, formatTick, linearScale, niceTicks } from "./scale.js";
+import { extent, formatTick, linearScale, logScale, logTicks, niceTicks } from "./scale.js";
 import { el, esc, num, shorten, text, textWidth } from "./svg.js";
 
 export type Point = readonly [number, number];
@@ -30,6 +30,12 @@ export interface LineChartOptions {
   yDomain?: readonly [number, number];
   /** Start the y axis at 0 (losses, learning rates). */
   yFromZero?: boolean;
+  /**
+   * "log": a logarithmic y axis (perplexities, which fall by orders of magnitude), when every
+   * plotted value is > 0 and neither yDomain nor yFromZero is set; otherwise the axis is linear.
+   * The scale used is written as data-y-scale on the chart's `g.plot` element.
+   */
+  yScale?: "linear" | "log";
   /** Whole-number ticks on the x axis (steps). */
   integerX?: boolean;
   /** Start the x axis at 0 (steps: training starts there). */
@@ -119,23 +125,35 @@ export function lineChart(o: LineChartOptions): string {
   }
 
   const [yLo, yHi] = o.yDomain ?? [o.yFromZero ? Math.min(0, ysData[0]) : ysData[0], ysData[1]];
-  const yTicks = niceTicks(yLo, yHi, 5);
+  const logY = o.yScale === "log" && !o.yDomain && !o.yFromZero ? logTicks(yLo, yHi) : undefined;
+  const yTicks = logY ?? niceTicks(yLo, yHi, 5);
+  const yLabels = logY?.labels ?? yTicks.values.map((v) => formatTick(v, yTicks.step));
   const xTicks = niceTicks(o.xFromZero ? Math.min(0, xs[0]) : xs[0], xs[1], 6, o.integerX);
   const sx = linearScale([xTicks.min, xTicks.max], [plot.x0, plot.x1]);
-  const sy = linearScale([yTicks.min, yTicks.max], [plot.y0, plot.y1]);
+  const sy = (logY ? logScale : linearScale)([yTicks.min, yTicks.max], [plot.y0, plot.y1]);
 
   const grid: string[] = [];
-  for (const v of yTicks.values) {
+  yTicks.values.forEach((v, i) => {
     const y = sy(v);
     grid.push(el("line", { x1: plot.x0, y1: y, x2: plot.x1, y2: y, stroke: "#eee" }));
-    grid.push(text(plot.x0 - 6, y + 4, formatTick(v, yTicks.step), { "text-anchor": "end", "font-size": 11, fill: "#555" }));
-  }
+    grid.push(text(plot.x0 - 6, y + 4, yLabels[i], { "text-anchor": "end", "font-size": 11, fill: "#555" }));
+  });
   for (const v of xTicks.values) {
     const x = sx(v);
     grid.push(el("line", { x1: x, y1: plot.y0, x2: x, y2: plot.y0 + 5, stroke: "#999" }));
     grid.push(text(x, plot.y0 + 18, formatTick(v, xTicks.step), { "text-anchor": "middle", "font-size": 11, fill: "#555" }));
   }
   parts.push(el("g", { class: "axes" }, grid.join("")));
+  // The mapping from values to pixels, for whoever reads the chart's markup (tests, scrapers).
+  parts.push(
+    el("g", {
+      class: "plot",
+      "data-x-domain": `${xTicks.min} ${xTicks.max}`,
+      "data-y-domain": `${yTicks.min} ${yTicks.max}`,
+      "data-y-scale": logY ? "log" : "linear",
+      "data-plot": `${plot.x0} ${plot.y0} ${plot.x1} ${plot.y1}`,
+    }),
+  );
 
   if (o.guides?.length) {
     const g = o.guides

@@ -21,16 +21,25 @@ type Json = Record<string, unknown>;
 /** eval_report.json: the final model's evaluation report of the run's problem type, with where it was measured. */
 export type ReportEvalReport = (ClassificationReport | MultiLabelReport | RegressionReport) & { split?: string; dataset?: string };
 
+/**
+ * What a run folder holds: a fine-tuned classifier or regressor (`bertune train`), or a
+ * BertForMaskedLM pretrained by `bertune pretrain` (whose report shows loss and perplexity, and
+ * no problem-type sections).
+ */
+export type RunKind = "classifier" | "masked-lm";
+
 export interface RunReportData {
   dir: string;
   /** Shown in titles and legends: the folder's name. */
   name: string;
+  /** A fine-tuning run or a masked-LM pretraining run (see runKind). */
+  kind: RunKind;
   config?: Json;
   trainingArgs?: Json;
   trainerState: Json;
   trainResults?: Json;
   evalResults?: Json;
-  /** config.json's problem_type; a run saved before problem types existed is single-label. */
+  /** config.json's problem_type; a run saved before problem types existed is single-label. Not meaningful for a masked-LM run. */
   problemType: ProblemType;
   /** metric_for_best_model without the eval_ prefix (the problem type's default when not recorded); may be "loss". */
   bestMetricName: string;
@@ -133,6 +142,22 @@ function runProblemType(config: Json | undefined, rawReport: Json | undefined): 
   return known(config?.problem_type) ?? known(rawReport?.problemType) ?? "single_label_classification";
 }
 
+/**
+ * Whether a run folder holds a masked-LM pretraining run: config.json's architectures name a
+ * *ForMaskedLM class (as `bertune pretrain` and transformers' run_mlm.py save it); without
+ * architectures, the files say so: training_args.json's mlm_probability, eval_results.json's
+ * perplexity, or eval_perplexity in the log.
+ */
+export function runKind(config: Json | undefined, trainingArgs: Json | undefined, evalResults: Json | undefined, logHistory: readonly unknown[]): RunKind {
+  const arch = config?.architectures;
+  if (Array.isArray(arch) && arch.some((a) => typeof a === "string")) {
+    return arch.some((a) => typeof a === "string" && a.endsWith("ForMaskedLM")) ? "masked-lm" : "classifier";
+  }
+  if (config && (config.id2label !== undefined || config.problem_type !== undefined)) return "classifier";
+  const logged = logHistory.some((e) => isObject(e) && finite(e.eval_perplexity));
+  return trainingArgs?.mlm_probability !== undefined || finite(evalResults?.perplexity) || logged ? "masked-lm" : "classifier";
+}
+
 export function readRunReportData(dir: string): RunReportData {
   const abs = runDir(dir);
   const notes: string[] = [];
@@ -151,7 +176,7 @@ export function readRunReportData(dir: string): RunReportData {
   };
   const statePath = join(abs, RUN_FILES.trainerState);
   if (!existsSync(statePath)) {
-    throw new BertuneError(`the run folder ${abs} has no ${RUN_FILES.trainerState}`, "point at a folder written by `bertune train --output` after training finished");
+    throw new BertuneError(`the run folder ${abs} has no ${RUN_FILES.trainerState}`, "point at a folder written by `bertune train --output` or `bertune pretrain --output` after training finished");
   }
   const trainerState = readJson(statePath);
   if (!isObject(trainerState) || !Array.isArray(trainerState.log_history)) {
@@ -161,17 +186,22 @@ export function readRunReportData(dir: string): RunReportData {
   const trainingArgs = optional(RUN_FILES.trainingArgs);
   const trainResults = optional(RUN_FILES.trainResults);
   const evalResults = optional(RUN_FILES.evalResults);
-  const rawReport = optional(RUN_FILES.evalReport);
+  const kind = runKind(config, trainingArgs, evalResults, trainerState.log_history);
+  // A masked-LM run has no eval_report.json (nor a problem type): not a missing file.
+  const rawReport = kind === "classifier" ? optional(RUN_FILES.evalReport) : undefined;
   const problemType = runProblemType(config, rawReport);
   const evalReport = rawReport && asEvalReport(rawReport, problemType);
   if (rawReport && !evalReport) notes.push(`${RUN_FILES.evalReport} does not hold a ${problemTypeWords(problemType)} report`);
   const curves = curvesFromLogHistory(trainerState.log_history);
   const recorded = typeof trainingArgs?.metric_for_best_model === "string" ? trainingArgs.metric_for_best_model.replace(/^eval_/, "") : "";
-  const bestMetricName = recorded || DEFAULT_METRIC[problemType];
-  const greater = typeof trainingArgs?.greater_is_better === "boolean" ? trainingArgs.greater_is_better : greaterIsBetter(bestMetricName);
+  // Pretraining evaluates the loss (and its exp, the perplexity) only; its training_args.json
+  // carries the fine-tuning default metric_for_best_model, which it does not use.
+  const bestMetricName = kind === "masked-lm" ? "loss" : recorded || DEFAULT_METRIC[problemType];
+  const greater = kind === "masked-lm" ? false : typeof trainingArgs?.greater_is_better === "boolean" ? trainingArgs.greater_is_better : greaterIsBetter(bestMetricName);
   return {
     dir: abs,
     name: basename(abs),
+    kind,
     config,
     trainingArgs,
     trainerState,
@@ -249,5 +279,55 @@ export function finalMetrics(d: RunReportData): FinalMetrics {
     metricName: d.bestMetricName,
     metric: metrics[d.bestMetricName],
     metrics,
+  };
+}
+
+/** The final numbers of a masked-LM pretraining run, for its summary and the comparison table. */
+export interface MaskedLmMetrics {
+  /** eval_results.json's eval_loss (else the last one logged): the mean cross-entropy over the masked validation tokens. */
+  evalLoss?: number;
+  /** eval_results.json's perplexity (else the last eval_perplexity logged, else exp(evalLoss)). */
+  perplexity?: number;
+  /** The lowest validation loss logged, and its step. */
+  bestEvalLoss?: { step: number; value: number };
+  /** train_results.json's train_loss (else the last one logged). */
+  trainLoss?: number;
+  globalStep?: number;
+  maxSteps?: number;
+  epochs?: number;
+  /** train_results.json's train_tokens_per_second (of the last `bertune pretrain` session). */
+  tokensPerSecond?: number;
+  /** Tokens trained on in that session: tokens/s × train_runtime. */
+  tokensSeen?: number;
+  /** Tokens in the training text (train_results.json's train_tokens). */
+  trainTokens?: number;
+  /** Masked validation tokens the final evaluation scored (eval_results.json's eval_masked_tokens). */
+  maskedTokens?: number;
+}
+
+export function maskedLmMetrics(d: RunReportData): MaskedLmMetrics {
+  const lastOf = (l: { value: number }[] | undefined) => (l?.length ? l[l.length - 1].value : undefined);
+  const r = d.evalResults;
+  const t = d.trainResults;
+  const fromResults = num(r?.eval_loss);
+  const evalLoss = fromResults ?? lastOf(d.curves.evalLoss);
+  const loggedPerplexity = lastOf(d.curves.evalMetrics.perplexity);
+  const perplexity =
+    num(r?.perplexity) ?? num(r?.eval_perplexity) ?? (fromResults !== undefined ? Math.exp(fromResults) : (loggedPerplexity ?? (evalLoss !== undefined ? Math.exp(evalLoss) : undefined)));
+  const best = d.curves.evalLoss.reduce<{ step: number; value: number } | undefined>((b, l) => (b === undefined || l.value < b.value ? { step: l.step, value: l.value } : b), undefined);
+  const tokensPerSecond = num(t?.train_tokens_per_second);
+  const runtime = num(t?.train_runtime);
+  return {
+    evalLoss,
+    perplexity,
+    bestEvalLoss: best,
+    trainLoss: num(t?.train_loss) ?? lastOf(d.curves.trainLoss),
+    globalStep: num(d.trainerState.global_step),
+    maxSteps: num(d.trainerState.max_steps),
+    epochs: num(d.trainerState.epoch),
+    tokensPerSecond,
+    tokensSeen: tokensPerSecond !== undefined && runtime !== undefined ? Math.round(tokensPerSecond * runtime) : undefined,
+    trainTokens: num(t?.train_tokens),
+    maskedTokens: num(r?.eval_masked_tokens),
   };
 }

@@ -81,3 +81,38 @@ export function formatTick(value: number, step: number): string {
   // Trailing zeros say nothing on an axis: "1.0e-3" → "1e-3".
   return value.toExponential(Math.min(digits, 20)).replace(/\.?0+e/, "e").replace("e+", "e");
 }
+
+/** Maps [d0, d1] (both > 0) onto [r0, r1] linearly in log10: equal ratios get equal distances. */
+export function logScale(domain: readonly [number, number], range: readonly [number, number]): Scale {
+  const lin = linearScale([Math.log10(domain[0]), Math.log10(domain[1])], range);
+  return (v) => lin(Math.log10(v));
+}
+
+/**
+ * Ticks (and their labels) of a log axis covering [lo, hi] (both > 0): powers of ten across several decades (every
+ * second or third one across many), 1, 2 and 5 times them across about one to two decades, and
+ * plain round ticks (niceTicks) across less, where a log axis looks almost linear. The axis runs
+ * from the tick at or below lo to the tick at or above hi; undefined when lo or hi is not > 0.
+ */
+export function logTicks(lo: number, hi: number): (Ticks & { labels: string[] }) | undefined {
+  if (!(lo > 0) || !(hi > 0) || !Number.isFinite(lo) || !Number.isFinite(hi)) return undefined;
+  if (lo > hi) [lo, hi] = [hi, lo];
+  if (lo === hi) [lo, hi] = [lo / 1.2, hi * 1.2];
+  const decades = Math.log10(hi / lo);
+  if (decades < 0.7) {
+    const t = niceTicks(lo, hi, 5);
+    if (t.min > 0) return { ...t, labels: t.values.map((v) => formatTick(v, t.step)) };
+  }
+  const e0 = Math.floor(Math.log10(lo) + 1e-9);
+  const e1 = Math.ceil(Math.log10(hi) - 1e-9);
+  const stride = decades >= 2.5 ? Math.max(1, Math.ceil((e1 - e0) / 7)) : 1;
+  const mantissas = decades >= 2.5 ? [1] : [1, 2, 5];
+  const candidates: number[] = [];
+  for (let e = e0; e <= e1 + stride; e += stride) for (const m of mantissas) candidates.push(clean(m * 10 ** e));
+  // The epsilon keeps a value that is a tick (up to rounding) on that tick.
+  const min = [...candidates].reverse().find((v) => v <= lo * (1 + 1e-9)) ?? candidates[0];
+  const max = candidates.find((v) => v >= hi * (1 - 1e-9)) ?? candidates[candidates.length - 1];
+  const values = candidates.filter((v) => v >= min && v <= max);
+  // Each tick is m × 10^k, so it is printed with the digits it needs itself.
+  return { min, max, step: min, values, labels: values.map((v) => formatTick(v, v)) };
+}

@@ -16,12 +16,12 @@ interface ReportCliOptions extends ModelCliOptions {
 export function reportCommand(): Command {
   const cmd = new Command("report")
     .description(
-      "write a self-contained HTML report of a run (loss and metric curves, learning rate, settings, and by problem type: confusion matrix, per-class scores and worst mistakes; per-label F1; predicted-vs-true scatter plot and largest errors), or compare runs",
+      "write a self-contained HTML report of a run (loss and metric curves, learning rate, settings, and by problem type: confusion matrix, per-class scores and worst mistakes; per-label F1; predicted-vs-true scatter plot and largest errors; for a `bertune pretrain` run: loss, perplexity and tokens/s), or compare runs",
     )
-    .argument("<runs...>", "run folder written by `bertune train --output` (several with --compare)")
+    .argument("<runs...>", "run folder written by `bertune train --output` or `bertune pretrain --output` (several with --compare)")
     .option("-o, --out <file>", "HTML file to write (default: report.html in the run folder; compare.html with --compare)")
     .option("--compare", "overlay the curves of several runs and tabulate their final metrics", false)
-    .option("--png <dir>", "also write PNG charts (loss, metric, lr, and confusion, per-label or scatter) into this folder")
+    .option("--png <dir>", "also write PNG charts (loss, metric, lr, and confusion, per-label or scatter; a pretrain run: loss, perplexity, lr) into this folder")
     .option("--examples <n>", "how many misclassified validation examples (regression: largest errors) to show", intArg("--examples", { min: 0, example: 10 }), 10)
     .option("--no-examples", "skip the predictions on the validation split: misclassified examples, the regression scatter plot (they need the base model and the data set)")
     .option("--x-axis <axis>", "x axis of compared curves: epoch or step (default: epoch)", choiceArg("--x-axis", ["epoch", "step"] as const))
@@ -33,7 +33,8 @@ export function reportCommand(): Command {
 Examples:
   $ bertune report runs/sst2                       # writes runs/sst2/report.html
   $ bertune report runs/sst2 --out sst2.html --png charts/
-  $ bertune report --compare runs/lr-1e-3 runs/lr-3e-4 --out lr.html`,
+  $ bertune report --compare runs/lr-1e-3 runs/lr-3e-4 --out lr.html
+  $ bertune report runs/tiny-mlm                   # a pretrain run: loss and perplexity curves`,
   );
   cmd.action(
     action(async (runs: string[], o: ReportCliOptions) => {
