@@ -174,6 +174,9 @@ async function pretrain(o: PretrainCliOptions, output: string, log: (line: strin
     saveTotalLimit: o.saveTotalLimit ?? null,
     resumeFromCheckpoint: o.resumeFromCheckpoint,
     fromScratch: source.weights === undefined,
+    // Masked-LM training is judged by its loss (and perplexity), as its checkpoints record.
+    metricForBestModel: "loss",
+    greaterIsBetter: false,
   });
   const mlm: MlmArgs = { mlmProbability: o.mlmProbability, wholeWordMask: o.wholeWordMask, lineByLine: o.lineByLine, maxSeqLength: o.maxSeqLength, validationSplitPercentage: o.validationSplitPercentage };
   const backend = await useBackend(o.device, log);
