@@ -16,6 +16,7 @@ export default defineConfig({
       "test/linear-head.test.ts",
       "test/objective.test.ts",
       "test/task.test.ts",
+      "test/validation.test.ts",
       "test/metrics.problem-types.test.ts",
       "test/metrics.test.ts",
       "test/data.columns-labels.test.ts",
