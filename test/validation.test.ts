@@ -187,3 +187,24 @@ describe("the Trainer's own checks", () => {
     await expect(new Trainer({ model: "m", dataset: data(4, 0) }).train()).rejects.toThrow(/^the validation split is empty$/);
   });
 });
+
+describe("readBertWeights: weights and config.json that do not belong together", () => {
+  it("refuses more stored layers than num_hidden_layers, and a missing tensor, naming the file", async () => {
+    const { readSafetensors } = await import("../src/formats/safetensors.js");
+    const { readBertWeights } = await import("../src/bert/weights.js");
+    const { readBertConfig } = await import("../src/bert/config.js");
+    const { TINY_MODEL } = await import("./helpers/fixtures.js");
+    const { join } = await import("node:path");
+    const file = readSafetensors(join(TINY_MODEL, "model.safetensors"));
+    const config = readBertConfig(join(TINY_MODEL, "config.json"));
+    const layers = config.num_hidden_layers;
+    expect(readBertWeights(file, config).size).toBeGreaterThan(0);
+    expect(message(() => readBertWeights(file, { ...config, num_hidden_layers: layers - 1 }))).toBe(
+      `${file.source} holds ${layers} encoder layers, but config.json says num_hidden_layers ${layers - 1}`,
+    );
+    // A config with more layers than stored: the first missing tensor is named.
+    expect(message(() => readBertWeights(file, { ...config, num_hidden_layers: layers + 1 }))).toMatch(
+      new RegExp(`has no tensor "encoder\\.layer\\.${layers}\\.[a-z.]+" \\(nor "bert\\.encoder\\.layer\\.${layers}\\.`),
+    );
+  });
+});
