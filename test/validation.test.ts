@@ -208,3 +208,59 @@ describe("readBertWeights: weights and config.json that do not belong together",
     );
   });
 });
+
+describe("each refusal carries its hint", () => {
+  const hint = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return (e as { hint?: string }).hint;
+    }
+    throw new Error("expected an error");
+  };
+  const cfg = (o: unknown) => () => parseBertConfig(JSON.stringify(o), "c.json");
+  const good = { hidden_size: 32, num_attention_heads: 4 };
+
+  it("resolveArgs", () => {
+    expect(hint(() => resolveArgs({ gradualUnfreeze: true, unfreezeTop: 1 }))).toBe("choose one");
+    expect(hint(() => resolveArgs({ freezeBackbone: true, fromScratch: true }))).toBe("drop --unfreeze-top / --gradual-unfreeze / --from-scratch, or drop --freeze-backbone");
+    expect(hint(() => resolveArgs({ classWeights: [-1] }))).toBe("for example --class-weights 1,3 or --class-weights balanced");
+    expect(hint(() => resolveArgs({ earlyStoppingPatience: 1, evalStrategy: "no" }))).toBe("set --eval-every epoch or a number of steps");
+    expect(hint(() => resolveArgs({ lrSchedulerType: "polynomial", learningRate: 1e-8 }))).toBe("raise --learning-rate, or choose another --lr-scheduler");
+    expect(message(() => resolveArgs({ lrSchedulerType: "polynomial", learningRate: 1e-8 }))).toBe("the polynomial schedule decays to 1e-7: the learning rate 1e-8 is below it");
+    expect(resolveArgs({ lrSchedulerType: "polynomial", learningRate: 1e-7 }).learningRate).toBe(1e-7);
+  });
+
+  it("parseBertConfig", () => {
+    expect(hint(() => parseBertConfig("{", "c.json"))).toBe("the file is corrupt or truncated: download the model again");
+    expect(hint(() => parseBertConfig("[]", "c.json"))).toBe("download the model again");
+    expect(hint(cfg({ model_type: "roberta" }))).toMatch(/^bertune fine-tunes BERT encoders \(model_type "bert"/);
+    expect(hint(cfg({ ...good, vocab_size: 0 }))).toBe("the config is malformed");
+    expect(hint(cfg({ ...good, hidden_dropout_prob: 2 }))).toBe("the config is malformed");
+    expect(hint(cfg({ hidden_size: 30, num_attention_heads: 4 }))).toBe("the config is malformed");
+  });
+
+  it("the Trainer", () => {
+    const data = {
+      name: "d",
+      source: "d",
+      contentHash: "d",
+      splits: { train: [{ text: "a", label: 0 }, { text: "b", label: 1 }], validation: [] as { text: string; label: number }[] },
+      validationSource: "file" as const,
+      id2label: ["a", "b"],
+      problemType: "single_label_classification" as const,
+      problemTypeReason: "test",
+      columns: { text: "text", label: "label" },
+    };
+    expect(hint(() => new Trainer({ model: "m", dataset: data, args: { freezeBackbone: true, resumeFromCheckpoint: "latest" } }))).toBe(
+      "train again without --resume-from-checkpoint: the encoder's features are cached, so it starts where it matters",
+    );
+    expect(hint(() => new Trainer({ model: "m", dataset: data, args: { pooling: "cls" } }))).toBe("drop --pooling (the default, pooler) for full fine-tuning, or add --freeze-backbone");
+    return new Trainer({ model: "m", dataset: data }).train().then(
+      () => {
+        throw new Error("expected an error");
+      },
+      (e: { hint?: string }) => expect(e.hint).toBe("pass --validation-ratio, or give a validation file"),
+    );
+  });
+});
