@@ -102,6 +102,14 @@ export function choiceArg<T extends string>(name: string, choices: readonly T[])
   };
 }
 
+/** A multi-label threshold: a probability strictly between 0 and 1 (train, evaluate and predict share it). */
+export const thresholdArg = numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 });
+
+/** A comma-separated list of column names, blanks dropped (--label-columns a,b,c). */
+export function columnListArg(value: string): string[] {
+  return value.split(",").map((c) => c.trim()).filter((c) => c !== "");
+}
+
 /** true/false (also 1/0, yes/no), as transformers' HfArgumentParser reads a bool. */
 export function booleanArg(name: string) {
   return (value: string): boolean => {

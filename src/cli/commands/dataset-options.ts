@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { LoadDatasetOptions } from "../../data/types.js";
-import { choiceArg, numberArg } from "../common.js";
+import { choiceArg, columnListArg, numberArg } from "../common.js";
 import { PROBLEM_TYPES, type ProblemType } from "../../problem-type.js";
 
 export interface DatasetCliOptions {
@@ -22,7 +22,7 @@ export function addDatasetOptions(cmd: Command): Command {
     .option("--text-column <name>", "column holding the text (default: detected: sentence, text, review, ...)")
     .option("--text-pair-column <name>", "second text column for sentence-pair tasks (default: detected: sentence2, hypothesis, ...)")
     .option("--label-column <name>", "column holding the label (default: detected: label, labels, class, ...)")
-    .option("--label-columns <a,b,c>", "several label columns: one 0/1 column per label (multi-label) or one number per target (regression)", (v: string) => v.split(",").map((c) => c.trim()).filter((c) => c !== ""))
+    .option("--label-columns <a,b,c>", "several label columns: one 0/1 column per label (multi-label) or one number per target (regression)", columnListArg)
     .option("--problem-type <type>", `${PROBLEM_TYPES.join(", ")} (default: detected: lists of labels → multi-label, numbers that are not all whole → regression, else single-label)`, choiceArg("--problem-type", PROBLEM_TYPES))
     .option("--label-separator <sep>", 'multi-label labels in one text column: the separator between them (default ",")')
     .option("--validation-ratio <r>", "share of train carved off as validation when the data has no validation split", numberArg("--validation-ratio", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.1 }), 0.1)

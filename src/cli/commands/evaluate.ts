@@ -9,7 +9,7 @@ import { evalResultsJson } from "../../run/eval-json.js";
 import { runDir } from "../../run/load.js";
 import { runDataset } from "../../run/training-args.js";
 import { writeJsonAtomic } from "../../util/atomic.js";
-import { action, addModelOptions, choiceArg, intArg, logger, numberArg, progressFactory, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, choiceArg, columnListArg, intArg, logger, numberArg, thresholdArg, progressFactory, verboseLogger, type ModelCliOptions } from "../common.js";
 import { datasetSpec } from "./dataset-options.js";
 
 interface EvaluateCliOptions extends ModelCliOptions {
@@ -41,9 +41,9 @@ export function evaluateCommand(): Command {
     .option("--text-column <name>", "text column (default: as in training for the same data set, else detected)")
     .option("--text-pair-column <name>", "second text column (default: as in training, else detected)")
     .option("--label-column <name>", "label column (default: as in training, else detected)")
-    .option("--label-columns <a,b,c>", "one 0/1 column per label, or one number per regression target (default: as in training)", (v: string) => v.split(",").map((c) => c.trim()).filter((c) => c !== ""))
+    .option("--label-columns <a,b,c>", "one 0/1 column per label, or one number per regression target (default: as in training)", columnListArg)
     .option("--label-separator <sep>", 'multi-label labels in one text column: their separator (default: as in training, else ",")')
-    .option("--threshold <p>", "multi-label: predict a label when its sigmoid reaches P (default: the run's)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }))
+    .option("--threshold <p>", "multi-label: predict a label when its sigmoid reaches P (default: the run's)", thresholdArg)
     .option("--validation-ratio <r>", "share carved off as validation when the data has none (default: as in training, else 0.1)", numberArg("--validation-ratio", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.1 }))
     .option("--seed <n>", "seed of the carved validation split (default: as in training, else 42)", intArg("--seed"))
     .option("--encoding <enc>", "utf8 or latin1 (default: as in training, else utf8)", choiceArg("--encoding", ["utf8", "latin1"] as const))

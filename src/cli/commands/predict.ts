@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { Classifier, type Prediction } from "../../classifier.js";
 import { BertuneError } from "../../errors.js";
-import { action, addModelOptions, logger, numberArg, verboseLogger, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, logger, thresholdArg, verboseLogger, type ModelCliOptions } from "../common.js";
 
 interface PredictCliOptions extends ModelCliOptions {
   file?: string;
@@ -46,7 +46,7 @@ export function predictCommand(): Command {
     .argument("<run>", "run folder written by `bertune train --output`")
     .argument("[texts...]", "texts to classify (default: one per line from --file or standard input)")
     .option("-f, --file <path>", "read texts from a file, one per line (- for standard input); one output line per input line, an empty line is an empty text")
-    .option("--threshold <p>", "multi-label runs: predict every label whose sigmoid reaches P (default: the run's, 0.5 unless trained with --threshold)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }))
+    .option("--threshold <p>", "multi-label runs: predict every label whose sigmoid reaches P (default: the run's, 0.5 unless trained with --threshold)", thresholdArg)
     .option("--json", "print one JSON object per text", false);
   addModelOptions(cmd);
   cmd.addHelpText(

@@ -16,7 +16,7 @@ import { formatReport } from "../../metrics/format.js";
 import { flatMetrics } from "../../metrics/report.js";
 import type { ProblemType } from "../../problem-type.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, booleanArg, choiceArg, epochDetails, fileLines, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, warn, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, booleanArg, choiceArg, epochDetails, fileLines, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, thresholdArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, warn, type ModelCliOptions } from "../common.js";
 import { acceptHfSpellings, type HfSpellings } from "../hf-args.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
@@ -179,7 +179,7 @@ export function trainCommand(): Command {
     .option("--greater-is-better <bool>", "whether a larger --metric-for-best-model is better (default: false for loss, mse, rmse, mae and names ending in loss, else true)", booleanArg("--greater-is-better"))
     .option("--class-weights <w>", '"balanced" (n / (K · count), as scikit-learn; multi-label: pos_weight = negatives / positives) or one weight per label in id order, e.g. 1,3 (default: none)', classWeightsArg)
     .option("--label-smoothing <eps>", "single-label: cross-entropy against (1 − eps)·one-hot + eps/K, transformers' label_smoothing_factor", numberArg("--label-smoothing", { min: 0, max: 1, maxExclusive: true, example: 0.1 }), DEFAULT_ARGS.labelSmoothingFactor)
-    .option("--threshold <p>", "multi-label: a label is predicted when its sigmoid reaches P (saved with the run)", numberArg("--threshold", { min: 0, max: 1, minExclusive: true, maxExclusive: true, example: 0.5 }), DEFAULT_ARGS.threshold)
+    .option("--threshold <p>", "multi-label: a label is predicted when its sigmoid reaches P (saved with the run)", thresholdArg, DEFAULT_ARGS.threshold)
     .option("--normalize-targets", "regression: train on targets scaled to mean 0 and std 1; the saved model still predicts in the data's units", false)
     .option("--cache-dir <dir>", "where frozen features are cached (default: $BERTUNE_CACHE or $HF_HOME/bertune)")
     .option("--no-cache", "always run the encoder; do not read or write cached features")
