@@ -7,11 +7,10 @@ import { BertuneError } from "../errors.js";
 import { crossEntropySum } from "../heads/mlm-head.js";
 import { readSafetensors } from "../formats/safetensors.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { AdamW, clipByGlobalNorm, type ParamGroup } from "../train/adamw.js";
+import { AdamW, type ParamGroup } from "../train/adamw.js";
 import { argsToJson, type TrainingArgs } from "../train/args.js";
-import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint } from "../train/checkpoint.js";
-import { learningRateAt, trainingLength, warmupStepsFor } from "../train/schedule.js";
-import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "../train/seeds.js";
+import { streamSeed, STREAM_DROPOUT, STREAM_INIT } from "../train/seeds.js";
+import { checkpointToResume, planSteps, runSteps } from "../train/step-loop.js";
 import { newTrainerState, round4, type TrainerState } from "../train/state.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
@@ -192,43 +191,21 @@ export async function pretrainMlm(o: PretrainOptions): Promise<PretrainResult> {
   if (model.origin.encoder === "random") log(`initialised a new ${c.num_hidden_layers}-layer BertForMaskedLM (hidden ${c.hidden_size}, vocabulary ${c.vocab_size}) at random`);
   else log(`encoder from the checkpoint; MLM head ${model.origin.head === "checkpoint" ? "from the checkpoint (cls.predictions.*)" : "initialised (the checkpoint has none)"}${model.origin.poolerInitialised ? "; the checkpoint has no pooler: initialised" : ""}`);
   const vars = model.namedVariables();
-  const nameOf = new Map([...vars].map(([n, v]) => [v, n]));
   const trainable = [...vars.values()];
   const optimizer = new AdamW(mlmParamGroups(vars, args.weightDecay), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon });
 
-  const bs = args.perDeviceTrainBatchSize;
-  const accum = args.gradientAccumulationSteps;
-  const microPerEpoch = Math.ceil(trainSeqs.length / bs);
-  const stepsPerEpoch = Math.ceil(microPerEpoch / accum);
-  const { maxSteps: totalSteps, epochs } = trainingLength(stepsPerEpoch, args.numTrainEpochs, args.maxSteps);
-  const schedule = { learningRate: args.learningRate, warmupSteps: warmupStepsFor(totalSteps, args.warmupRatio, args.warmupSteps), totalSteps, type: args.lrSchedulerType };
-  let state = newTrainerState(args, totalSteps, epochs);
+  const plan = planSteps(args, trainSeqs.length);
+  let state = newTrainerState(args, plan.totalSteps, plan.epochs);
   const trainingArgsJson = { ...argsToJson(args, o.outputDir), ...mlmArgsToJson(mlm), metric_for_best_model: "loss", greater_is_better: false };
 
-  if (args.resumeFromCheckpoint) {
-    if (!o.outputDir && args.resumeFromCheckpoint === "latest") throw new BertuneError("--resume-from-checkpoint latest needs --output", "point --output at the interrupted run");
-    const dir = findCheckpoint(o.outputDir ?? "", args.resumeFromCheckpoint);
-    const ckpt = loadCheckpoint(dir);
-    if (ckpt.state.max_steps !== totalSteps) {
-      throw new BertuneError(`${dir} was trained for ${ckpt.state.max_steps} steps, this run has ${totalSteps}`, "resume with the same text, epochs (or --max-steps), batch size, accumulation and --max-seq-length");
-    }
-    model.assignFrom(ckpt.weights);
-    optimizer.loadState(ckpt.optimizer, vars);
-    state = ckpt.state;
-    log(`resuming from ${dir} at step ${state.global_step}/${totalSteps}`);
+  const resumed = checkpointToResume(args, o.outputDir, plan.totalSteps, "resume with the same text, epochs (or --max-steps), batch size, accumulation and --max-seq-length");
+  if (resumed) {
+    model.assignFrom(resumed.weights);
+    optimizer.loadState(resumed.optimizer, vars);
+    state = resumed.state;
+    log(`resuming from ${resumed.dir} at step ${state.global_step}/${plan.totalSteps}`);
   }
 
-  let lastCheckpoint: string | undefined;
-  const checkpoint = async () => {
-    if (!o.outputDir) return;
-    lastCheckpoint = saveCheckpoint(o.outputDir, {
-      weights: await model.toTensors(),
-      optimizer: await optimizer.saveState((v) => nameOf.get(v)!),
-      state,
-      trainingArgs: trainingArgsJson,
-    });
-    rotateCheckpoints(o.outputDir, args.saveTotalLimit, state.best_model_checkpoint);
-  };
   const logEval = async () => {
     const e = await evaluateMlm(model, evalSet);
     state.log_history.push({ epoch: round4(state.epoch), step: state.global_step, eval_loss: e.loss, eval_perplexity: e.perplexity, eval_runtime: e.runtime });
@@ -238,102 +215,44 @@ export async function pretrainMlm(o: PretrainOptions): Promise<PretrainResult> {
     return improved;
   };
 
-  const started = performance.now();
-  let stepsDone = 0;
-  let tokensSeen = 0;
-  let samplesSeen = 0;
-  let lossSum = 0;
-  let window = { sum: 0, count: 0, norm: 0, lr: 0 };
-  let stopped: PretrainResult["stopped"];
-  const bar = progress("pretraining", totalSteps, "step");
-  bar.tick(state.global_step);
-  const canEval = evalSet.length > 0;
-
-  const startEpoch = Math.floor(state.global_step / stepsPerEpoch);
-  outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
-    const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(trainSeqs.map((_, i) => i));
-    const firstStep = epoch === startEpoch ? state.global_step - epoch * stepsPerEpoch : 0;
-    const steps = Math.min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch);
-    for (let s = firstStep; s < steps; s++) {
-      const micro = Array.from({ length: Math.min(accum, microPerEpoch - s * accum) }, (_, j) => s * accum + j);
-      let acc: Record<string, tf.Tensor> | undefined;
-      let lossT: tf.Scalar | undefined;
-      for (const mb of micro) {
-        const global = epoch * microPerEpoch + mb;
-        const rows = order.slice(mb * bs, (mb + 1) * bs).map((i) => trainSeqs[i]);
-        const batch = maskBatch(rows, vocab, new Rng(streamSeed(args.seed, STREAM_MASK, global)), collatorOptions(mlm));
-        const inputs = inputsOf(batch);
-        tokensSeen += tokenCount(rows);
-        samplesSeen += rows.length;
-        const dropoutSeed = streamSeed(args.seed, STREAM_DROPOUT, global);
-        const { value, grads } = tf.variableGrads(() => model.loss(inputs, { positions: batch.positions, labels: batch.targets }, dropoutSeed).div(micro.length) as tf.Scalar, trainable);
-        tf.dispose([inputs.inputIds, inputs.tokenTypeIds, inputs.attentionMask]);
-        if (lossT) {
-          const sum = lossT.add(value) as tf.Scalar;
-          tf.dispose([lossT, value]);
-          lossT = sum;
-        } else lossT = value;
-        if (!acc) acc = grads;
-        else {
-          for (const k of Object.keys(grads)) {
-            const sum = acc[k].add(grads[k]);
-            tf.dispose([acc[k], grads[k]]);
-            acc[k] = sum;
-          }
-        }
-      }
-      const clipped = clipByGlobalNorm(acc!, args.maxGradNorm);
-      const lr = learningRateAt(state.global_step, schedule);
-      optimizer.step(clipped.grads, lr);
-      tf.dispose(Object.values(clipped.grads));
-      const [stepLoss, norm] = (await Promise.all([lossT!.data(), clipped.norm.data()])).map((d) => d[0]);
-      tf.dispose([lossT!, clipped.norm]);
-      if (!Number.isFinite(stepLoss)) {
-        throw new BertuneError(
-          `the training loss became ${stepLoss} at step ${state.global_step + 1}${lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : ""}`,
-          "lower --learning-rate (or add --warmup-ratio), or check the text",
-        );
-      }
-      state.global_step++;
-      stepsDone++;
-      state.epoch = state.global_step / stepsPerEpoch;
-      lossSum += stepLoss;
-      window = { sum: window.sum + stepLoss, count: window.count + 1, norm, lr };
-      const endOfEpoch = s === steps - 1;
-      if (state.global_step % args.loggingSteps === 0 || endOfEpoch) {
-        state.log_history.push({ epoch: round4(state.epoch), step: state.global_step, loss: window.sum / window.count, grad_norm: window.norm, learning_rate: window.lr });
-        window = { sum: 0, count: 0, norm: 0, lr: 0 };
-      }
-      const evalNow = canEval && (typeof args.evalStrategy === "number" ? state.global_step % args.evalStrategy === 0 : args.evalStrategy === "epoch" && endOfEpoch);
-      if (evalNow) await logEval();
-      const saveNow = typeof args.saveStrategy === "number" ? state.global_step % args.saveStrategy === 0 || state.global_step === totalSteps : args.saveStrategy === "epoch" && endOfEpoch;
-      if (saveNow) await checkpoint();
-      bar.tick(1, { epoch: round4(state.epoch), loss: stepLoss });
-      // Let the event loop take a turn, so that a SIGINT/SIGTERM handler can set the signal.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (o.signal?.aborted) {
-        if (!saveNow) await checkpoint();
-        stopped = "interrupted";
-        break outer;
-      }
-    }
-  }
-  const trainRuntime = (performance.now() - started) / 1000;
-  bar.done();
+  const loop = await runSteps({
+    args,
+    plan,
+    state,
+    optimizer,
+    vars,
+    label: "pretraining",
+    progress,
+    signal: o.signal,
+    nanHint: "lower --learning-rate (or add --warmup-ratio), or check the text",
+    trainable: () => trainable,
+    microBatch: (rowIndices, micro) => {
+      const rows = rowIndices.map((i) => trainSeqs[i]);
+      // Fresh masks for every micro-batch, from its own stream.
+      const batch = maskBatch(rows, vocab, new Rng(streamSeed(args.seed, STREAM_MASK, micro)), collatorOptions(mlm));
+      const dropoutSeed = streamSeed(args.seed, STREAM_DROPOUT, micro);
+      return {
+        tokens: tokenCount(rows),
+        loss: () => model.loss(inputsOf(batch), { positions: batch.positions, labels: batch.targets }, dropoutSeed),
+      };
+    },
+    evaluate: evalSet.length > 0 ? logEval : undefined,
+    checkpoints: o.outputDir ? { outputDir: o.outputDir, weights: () => model.toTensors(), trainingArgs: trainingArgsJson } : undefined,
+  });
   optimizer.dispose();
-  const final = canEval && !stopped ? await evaluateMlm(model, evalSet) : undefined;
+  const final = evalSet.length > 0 && !loop.stopped ? await evaluateMlm(model, evalSet) : undefined;
   return {
     model,
     state,
     eval: final,
-    trainLoss: stepsDone ? lossSum / stepsDone : 0,
-    trainRuntime,
+    trainLoss: loop.trainLoss,
+    trainRuntime: loop.runtime,
     trainSamples: trainSeqs.length,
     evalSamples: validSeqs.length,
-    trainSamplesPerSecond: samplesSeen / Math.max(trainRuntime, 1e-9),
-    trainTokensPerSecond: tokensSeen / Math.max(trainRuntime, 1e-9),
+    trainSamplesPerSecond: loop.samplesPerSecond,
+    trainTokensPerSecond: loop.tokensPerSecond,
     trainTokens: tokenCount(trainSeqs),
-    stopped,
-    lastCheckpoint,
+    stopped: loop.stopped === "interrupted" ? "interrupted" : undefined,
+    lastCheckpoint: loop.lastCheckpoint,
   };
 }
