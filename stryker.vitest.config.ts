@@ -11,6 +11,7 @@ export default defineConfig({
       "test/labels.test.ts",
       "test/feature-cache.test.ts",
       "test/full-trainer.test.ts",
+      "test/step-loop.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
       "test/linear-head.test.ts",
