@@ -12,6 +12,8 @@ export default defineConfig({
       "test/feature-cache.test.ts",
       "test/full-trainer.test.ts",
       "test/step-loop.test.ts",
+      "test/pretrain-reference.test.ts",
+      "test/pretrain-collator.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
       "test/linear-head.test.ts",

@@ -9,6 +9,9 @@ import { trainableDepth, trainFull } from "../src/train/full-trainer.js";
 import { chooseStrategy } from "../src/train/strategy.js";
 import { keywordDataset } from "./helpers/datasets.js";
 import { TINY_MODEL, tempDir } from "./helpers/fixtures.js";
+import { lengthGroupedOrder } from "../src/train/length-grouped.js";
+import { streamSeed, STREAM_SHUFFLE } from "../src/train/seeds.js";
+import { Rng } from "../src/util/rng.js";
 
 let source: FullModelSource;
 const pretrained = readSafetensors(join(TINY_MODEL, "model.safetensors"));
@@ -66,7 +69,19 @@ describe("full fine-tuning in tensorflow.js", () => {
     first.model.dispose();
     // save_total_limit 2: checkpoint-3 was rotated away; the interrupt wrote checkpoint-7.
     expect(listCheckpoints(out).map((c) => c.step)).toEqual([6, 7]);
-    const resumed = await trainFull({ source, dataset: data, args: { ...args, resumeFromCheckpoint: "latest" }, outputDir: out });
+    const lines: string[] = [];
+    const firstTicks: number[] = [];
+    const resumed = await trainFull({
+      source,
+      dataset: data,
+      args: { ...args, resumeFromCheckpoint: "latest" },
+      outputDir: out,
+      log: (l) => lines.push(l),
+      progress: () => ({ tick: (n) => firstTicks.push(n), done() {} }),
+    });
+    expect(lines[0]).toBe(`resuming from ${join(out, "checkpoint-7")} at step 7/20`);
+    // The bar starts at the resumed step, and 13 steps remain.
+    expect(firstTicks).toEqual([7, ...new Array<number>(13).fill(1)]);
     expect(resumed.state.global_step).toBe(full.state.global_step);
     const wf = await full.model.toTensors();
     const wr = await resumed.model.toTensors();
@@ -143,6 +158,84 @@ describe("full fine-tuning in tensorflow.js", () => {
     expect(maxDiff).toBeLessThan(1e-5);
     a.model.dispose();
     b.model.dispose();
+  });
+
+  it("--group-by-length feeds the model fewer padded tokens for the same examples, and still learns", async () => {
+    // Mixed lengths: half the sentences short, half long (so per-batch padding matters).
+    const mixed = keywordDataset(160, 3);
+    mixed.splits.train = mixed.splits.train.map((e, i) => (i % 4 < 2 ? e : { ...e, text: `${e.text} ${"and the story went on with music ".repeat(3)}` }));
+    const tokens = (r: Awaited<ReturnType<typeof trainFull>>) => Math.round(r.trainTokensPerSecond * r.trainRuntime);
+    const plain = await trainFull({ source, dataset: mixed, args: base({ numTrainEpochs: 1 }) });
+    const grouped = await trainFull({ source, dataset: mixed, args: base({ numTrainEpochs: 1, groupByLength: true }) });
+    expect(Math.round(plain.trainSamplesPerSecond * plain.trainRuntime)).toBe(160);
+    expect(Math.round(grouped.trainSamplesPerSecond * grouped.trainRuntime)).toBe(160);
+    expect(tokens(grouped)).toBeLessThan(tokens(plain) * 0.85);
+    expect(grouped.state.log_history.filter((e) => e.loss !== undefined).every((e) => Number.isFinite(e.loss))).toBe(true);
+    plain.model.dispose();
+    grouped.model.dispose();
+  });
+
+  it("pads each batch to its longest: the tokens it counts are the padded batches of the seeded order (grouped with --group-by-length)", async () => {
+    const mixed = keywordDataset(40, 5);
+    const lens = mixed.splits.train.map((e) => source.tokenizer.encodeOne(e.text, undefined, 32).ids.length);
+    expect(new Set(lens).size).toBeGreaterThan(2);
+    const order = new Rng(streamSeed(42, STREAM_SHUFFLE, 0)).shuffle(lens.map((_, i) => i));
+    const padded = (o: number[]) => [0, 1, 2, 3, 4].reduce((t, b) => t + 8 * Math.max(...o.slice(8 * b, 8 * b + 8).map((i) => lens[i])), 0);
+    for (const groupByLength of [false, true]) {
+      const r = await trainFull({ source, dataset: mixed, args: base({ numTrainEpochs: 1, perDeviceTrainBatchSize: 8, groupByLength, evalStrategy: "no" }) });
+      expect(Math.round(r.trainTokensPerSecond * r.trainRuntime)).toBe(padded(groupByLength ? lengthGroupedOrder(order, lens, 8) : order));
+      r.model.dispose();
+    }
+  });
+
+  it("says what it does in the log: unfrozen layers per epoch, each evaluation, early stopping, the kept best model", async () => {
+    const lines: string[] = [];
+    const labels: string[] = [];
+    const r = await trainFull({
+      source,
+      dataset: data,
+      args: base({ unfreezeTop: 1, learningRate: 1e-9, evalStrategy: 5, earlyStoppingPatience: 1, loadBestModelAtEnd: true }),
+      log: (l) => lines.push(l),
+      progress: (label) => (labels.push(label), { tick() {}, done() {} }),
+    });
+    expect(labels).toEqual(["training"]);
+    const n = [...r.model.namedVariables().keys()].filter((name) => name.startsWith("classifier.") || name.startsWith("bert.pooler.") || name.startsWith("bert.encoder.layer.1.")).length;
+    expect(lines[0]).toBe(`epoch 1: training ${n}/${r.model.namedVariables().size} tensors (pooler, head and the top 1 layers)`);
+    const evals = r.state.log_history.filter((e) => e.eval_loss !== undefined);
+    expect(lines[1]).toBe(`step 5 (epoch 0.5): eval_loss ${evals[0].eval_loss!.toFixed(4)}  eval_accuracy ${evals[0].eval_accuracy!.toFixed(4)}`);
+    // At lr 1e-9 the second evaluation is no better: patience 1 stops there.
+    expect(lines[3]).toBe("early stopping: no better eval_accuracy in 1 evaluations");
+    expect(lines[4]).toBe(`kept the best model (eval_accuracy ${evals[0].eval_accuracy!.toFixed(4)})`);
+    expect(lines).toHaveLength(5);
+    r.model.dispose();
+    // --gradual-unfreeze: one more layer each epoch, the embeddings once every layer learns.
+    const g: string[] = [];
+    const gr = await trainFull({ source, dataset: data, args: base({ gradualUnfreeze: true, numTrainEpochs: 4, learningRate: 1e-9, evalStrategy: "no" }), log: (l) => g.push(l) });
+    expect(g.map((l) => l.replace(/training \d+\/\d+ tensors /, ""))).toEqual([
+      "epoch 1: (pooler, head and the top 0 layers)",
+      "epoch 2: (pooler, head and the top 1 layers)",
+      "epoch 3: (pooler, head and the top 2 layers)",
+      "epoch 4: (pooler, head and the top 2 layers and the embeddings)",
+    ]);
+    gr.model.dispose();
+    // Without unfreezing options, no per-epoch line.
+    const quiet: string[] = [];
+    (await trainFull({ source, dataset: data, args: base({ numTrainEpochs: 1, evalStrategy: "no" }), log: (l) => quiet.push(l) })).model.dispose();
+    expect(quiet).toEqual([]);
+  });
+
+  it("uses the AdamW options it is given, and clamps --max-length to the model's positions", async () => {
+    const one = { numTrainEpochs: 1, evalStrategy: "no" as const };
+    const runs = await Promise.all([{}, { adamBeta1: 0.5 }, { adamBeta2: 0.9 }, { adamEpsilon: 1e-3 }].map((o) => trainFull({ source, dataset: data, args: base({ ...one, ...o }) })));
+    const w = await Promise.all(runs.map((r) => r.model.toTensors()));
+    for (let i = 1; i < 4; i++) expect(Buffer.from(w[i]["bert.pooler.dense.weight"].data.buffer).equals(Buffer.from(w[0]["bert.pooler.dense.weight"].data.buffer)), String(i)).toBe(false);
+    for (const r of runs) r.model.dispose();
+    const long = keywordDataset(16, 2);
+    const positions = source.config.max_position_embeddings;
+    long.splits.train[0] = { ...long.splits.train[0], text: Array.from({ length: positions + 50 }, () => "film").join(" ") };
+    const r = await trainFull({ source, dataset: long, args: base({ ...one, maxLength: positions * 4 }) });
+    expect(Number.isFinite(r.trainLoss)).toBe(true);
+    r.model.dispose();
   });
 
   it("--from-scratch starts from random weights with std initializer_range", async () => {

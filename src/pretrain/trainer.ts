@@ -226,6 +226,7 @@ export async function pretrainMlm(o: PretrainOptions): Promise<PretrainResult> {
     signal: o.signal,
     nanHint: "lower --learning-rate (or add --warmup-ratio), or check the text",
     trainable: () => trainable,
+    lengths: trainSeqs.map((q) => q.length),
     microBatch: (rowIndices, micro) => {
       const rows = rowIndices.map((i) => trainSeqs[i]);
       // Fresh masks for every micro-batch, from its own stream.

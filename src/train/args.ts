@@ -42,6 +42,8 @@ export interface TrainingArgs {
   gradualUnfreeze: boolean;
   /** Full mode: same architecture with random weights instead of the pretrained ones. */
   fromScratch: boolean;
+  /** Full mode and pretraining: batches of similar lengths (transformers' group_by_length), so less padding. */
+  groupByLength: boolean;
   /** Full mode: save a checkpoint every N optimizer steps, at every epoch end, or never. */
   saveStrategy: "epoch" | "no" | number;
   /** Keep at most this many checkpoints (the best one is never deleted); null keeps all. */
@@ -94,6 +96,7 @@ export const DEFAULT_ARGS: TrainingArgs = {
   layerwiseLrDecay: 1,
   gradualUnfreeze: false,
   fromScratch: false,
+  groupByLength: false,
   saveStrategy: "epoch",
   saveTotalLimit: 2,
   resumeFromCheckpoint: undefined,
@@ -193,6 +196,7 @@ export function argsToJson(args: TrainingArgs, outputDir?: string): Record<strin
     layerwise_lr_decay: args.layerwiseLrDecay,
     gradual_unfreeze: args.gradualUnfreeze,
     from_scratch: args.fromScratch,
+    group_by_length: args.groupByLength,
     save_strategy: typeof args.saveStrategy === "number" ? "steps" : args.saveStrategy,
     save_steps: typeof args.saveStrategy === "number" ? args.saveStrategy : null,
     save_total_limit: args.saveTotalLimit,

@@ -167,6 +167,7 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
     progress: o.progress,
     signal: o.signal,
     nanHint: "lower --learning-rate, or check the data for broken rows",
+    lengths: trainEnc.map((e) => e.ids.length),
     trainable: (epoch) => {
       const depth = trainableDepth(args, layers, epoch);
       const active = [...vars].filter(([n]) => depthOf(n, layers) <= depth).map(([, v]) => v);

@@ -6,6 +6,7 @@ import { Rng } from "../util/rng.js";
 import { clipByGlobalNorm, type AdamW } from "./adamw.js";
 import type { TrainingArgs } from "./args.js";
 import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type LoadedCheckpoint } from "./checkpoint.js";
+import { lengthGroupedOrder } from "./length-grouped.js";
 import { learningRateAt, trainingLength, warmupStepsFor, type ScheduleOptions } from "./schedule.js";
 import { streamSeed, STREAM_SHUFFLE } from "./seeds.js";
 import { round4, type TrainerState } from "./state.js";
@@ -62,6 +63,8 @@ export interface StepLoopOptions {
   optimizer: AdamW;
   /** Every variable by its checkpoint name. */
   vars: Map<string, tf.Variable>;
+  /** Each training example's length in tokens: with --group-by-length, batches are cut from lengthGroupedOrder. */
+  lengths?: readonly number[];
   /** The variables that learn in an epoch (0-based). */
   trainable: (epoch: number) => tf.Variable[];
   /**
@@ -141,7 +144,9 @@ export async function runSteps(o: StepLoopOptions): Promise<StepLoopResult> {
 
   const startEpoch = Math.floor(state.global_step / stepsPerEpoch);
   outer: for (let epoch = startEpoch; epoch < plan.epochs; epoch++) {
-    const order = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: plan.examples }, (_, i) => i));
+    const shuffled = new Rng(streamSeed(args.seed, STREAM_SHUFFLE, epoch)).shuffle(Array.from({ length: plan.examples }, (_, i) => i));
+    // As transformers' LengthGroupedSampler: grouped over the examples of one optimizer step.
+    const order = args.groupByLength && o.lengths ? lengthGroupedOrder(shuffled, o.lengths, bs * accum) : shuffled;
     const active = o.trainable(epoch);
     const firstStep = epoch === startEpoch ? state.global_step - epoch * stepsPerEpoch : 0;
     // The last epoch may stop early (fractional epochs, max_steps): its last step ends it, as a whole epoch's would.

@@ -8,13 +8,13 @@ import { DEFAULT_MLM_ARGS, mlmArgsToJson, pretrainMlm, type MlmArgs } from "../.
 import { lockRunFolder } from "../../run/lock.js";
 import { checkOutputDir, clearOutputDir } from "../../run/output-dir.js";
 import { saveMaskedLm } from "../../run/save-mlm.js";
-import { argsToJson, DEFAULT_ARGS, resolveArgs, type EvalStrategy } from "../../train/args.js";
-import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
+import { argsToJson, DEFAULT_ARGS, resolveArgs } from "../../train/args.js";
+import { addLoopOptions, LOOP_SPELLINGS, loopArgs, stopOnSignals, type LoopCliOptions } from "./loop-options.js";
 import { formatDuration } from "../progress.js";
 import { acceptHfSpellings, type HfSpellings } from "../hf-args.js";
-import { action, addModelOptions, choiceArg, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, choiceArg, formatSummary, intArg, logger, numberArg, progressFactory, type ModelCliOptions } from "../common.js";
 
-interface PretrainCliOptions extends ModelCliOptions {
+interface PretrainCliOptions extends ModelCliOptions, LoopCliOptions {
   model?: string;
   config?: string;
   tokenizer?: string;
@@ -28,34 +28,12 @@ interface PretrainCliOptions extends ModelCliOptions {
   lineByLine: boolean;
   maxSeqLength: number;
   validationSplitPercentage: number;
-  epochs: number;
-  maxSteps: number;
-  batchSize: number;
-  evalBatchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  warmupRatio: number;
-  warmupSteps: number;
-  lrScheduler: SchedulerType;
-  maxGradNorm: number;
-  gradientAccumulationSteps: number;
-  seed: number;
-  evalEvery: EvalStrategy;
-  loggingSteps: number;
-  saveSteps: "epoch" | "no" | number;
-  saveTotalLimit?: number;
-  resumeFromCheckpoint?: string;
   json?: boolean;
-}
-
-function maxStepsArg(value: string): number {
-  const n = value.trim() === "" ? NaN : Number(value);
-  if (Number.isSafeInteger(n) && (n === -1 || n >= 1)) return n;
-  throw invalidArg("--max-steps must be a whole number of steps of 1 or more, or -1 (off).", "for example --max-steps 1000");
 }
 
 /** run_mlm.py's and TrainingArguments' names beside bertune's own (snake_case too: --mlm_probability 0.15). */
 export const PRETRAIN_SPELLINGS: HfSpellings = {
+  ...LOOP_SPELLINGS,
   aliases: {
     "--model-name-or-path": "--model",
     "--config-name": "--config",
@@ -63,18 +41,7 @@ export const PRETRAIN_SPELLINGS: HfSpellings = {
     "--train-file": "--dataset",
     "--dataset-name": "--dataset",
     "--output-dir": "--output",
-    "--num-train-epochs": "--epochs",
-    "--per-device-train-batch-size": "--batch-size",
-    "--per-device-eval-batch-size": "--eval-batch-size",
-    "--lr-scheduler-type": "--lr-scheduler",
-  },
-  pairs: [
-    { target: "--eval-every", strategy: ["--eval-strategy", "--evaluation-strategy"], steps: "--eval-steps", defaultSteps: (given) => given.get("--logging-steps") ?? String(DEFAULT_ARGS.loggingSteps) },
-    { target: "--save-steps", strategy: ["--save-strategy"], steps: "--save-steps", defaultSteps: () => "500" },
-  ],
-  helpNotes: {
-    "--eval-every": "or --eval-strategy no|steps|epoch with --eval-steps N",
-    "--save-steps": "or --save-strategy no|steps|epoch with --save-steps N",
+    ...LOOP_SPELLINGS.aliases,
   },
 };
 
@@ -96,24 +63,16 @@ export function pretrainCommand(): Command {
     .option("--line-by-line", "one sequence per line/document (truncated) instead of grouping the text into full blocks", false)
     .option("--max-seq-length <n>", "tokens per sequence, [CLS] and [SEP] included", intArg("--max-seq-length", { min: 3, example: 128 }), DEFAULT_MLM_ARGS.maxSeqLength)
     .option("--validation-split-percentage <pct>", "held-out share of the documents when the data has no validation split (the first ones, as run_mlm.py)", numberArg("--validation-split-percentage", { min: 0, max: 100, maxExclusive: true, example: 5 }), DEFAULT_MLM_ARGS.validationSplitPercentage)
-    .option("--epochs <n>", "training epochs (may be fractional)", positiveNumberArg("--epochs", 3), DEFAULT_ARGS.numTrainEpochs)
-    .option("--max-steps <n>", "total optimizer steps, overriding --epochs (-1: off)", maxStepsArg, -1)
-    .option("--batch-size <n>", "training batch size", positiveIntArg("--batch-size", 8), DEFAULT_ARGS.perDeviceTrainBatchSize)
-    .option("--eval-batch-size <n>", "evaluation batch size", positiveIntArg("--eval-batch-size", 8), DEFAULT_ARGS.perDeviceEvalBatchSize)
-    .option("--learning-rate <lr>", "peak learning rate (from scratch, 1e-4 or more is typical)", positiveNumberArg("--learning-rate", "1e-4"), DEFAULT_ARGS.learningRate)
-    .option("--weight-decay <wd>", "AdamW decoupled weight decay, not on biases and LayerNorm weights", nonNegativeNumberArg("--weight-decay", 0.01), DEFAULT_ARGS.weightDecay)
-    .option("--warmup-ratio <r>", "fraction of steps for linear warmup", numberArg("--warmup-ratio", { min: 0, max: 1, maxExclusive: true, example: 0.06 }), DEFAULT_ARGS.warmupRatio)
-    .option("--warmup-steps <n>", "warmup steps (overrides --warmup-ratio when > 0)", nonNegativeIntArg("--warmup-steps", 100), DEFAULT_ARGS.warmupSteps)
-    .option("--lr-scheduler <type>", `learning-rate schedule: ${SCHEDULERS.join(", ")}`, choiceArg("--lr-scheduler", SCHEDULERS), DEFAULT_ARGS.lrSchedulerType)
-    .option("--max-grad-norm <n>", "clip gradients to this global L2 norm (0: no clipping)", nonNegativeNumberArg("--max-grad-norm", 1), DEFAULT_ARGS.maxGradNorm)
-    .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", positiveIntArg("--gradient-accumulation-steps", 4), 1)
-    .option("--seed <n>", "random seed for init, shuffling, masking and dropout", intArg("--seed", { example: 42 }), DEFAULT_ARGS.seed)
-    .option("--eval-every <when>", 'evaluate (loss and perplexity) every "epoch", every N steps, or "no"', stepsOrWordArg("--eval-every", ["epoch", "no"] as const), "epoch")
-    .option("--logging-steps <n>", "log the training loss every N steps", positiveIntArg("--logging-steps", 50), DEFAULT_ARGS.loggingSteps)
-    .option("--save-steps <when>", 'checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), "epoch")
-    .option("--save-total-limit <n>", "keep at most N checkpoints, 0 for no limit", nonNegativeIntArg("--save-total-limit", 2), 2)
-    .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule, data order and masks')
     .option("--json", "print the final summary as JSON", false);
+  addLoopOptions(cmd, {
+    learningRate: "peak learning rate (from scratch, 1e-4 or more is typical)",
+    learningRateDefault: DEFAULT_ARGS.learningRate,
+    seed: "random seed for init, shuffling, masking and dropout",
+    evalEvery: 'evaluate (loss and perplexity) every "epoch", every N steps, or "no"',
+    saveSteps: 'checkpoint every "epoch", every N steps, or "no"',
+    saveTotalLimit: "keep at most N checkpoints, 0 for no limit",
+    resume: '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule, data order and masks',
+  });
   addModelOptions(cmd);
   acceptHfSpellings(cmd, PRETRAIN_SPELLINGS);
   cmd.addHelpText(
@@ -154,25 +113,9 @@ async function pretrain(o: PretrainCliOptions, output: string, log: (line: strin
   }
   log(`text ${text.name}: ${text.train.length} train / ${text.validation.length} validation documents (${text.validationSource === "carved" ? `the first ${o.validationSplitPercentage}% held out` : text.validationSource === "file" ? "validation from the data" : "no validation"})${text.column ? `, column "${text.column}"` : ""}`);
   const args = resolveArgs({
-    numTrainEpochs: o.epochs,
-    maxSteps: o.maxSteps,
-    perDeviceTrainBatchSize: o.batchSize,
-    perDeviceEvalBatchSize: o.evalBatchSize,
-    learningRate: o.learningRate,
-    weightDecay: o.weightDecay,
-    warmupRatio: o.warmupRatio,
-    warmupSteps: o.warmupSteps,
-    lrSchedulerType: o.lrScheduler,
-    maxGradNorm: o.maxGradNorm,
-    gradientAccumulationSteps: o.gradientAccumulationSteps,
-    seed: o.seed,
-    evalStrategy: o.evalEvery,
-    loggingSteps: o.loggingSteps,
+    ...loopArgs(o),
     device: o.device,
     maxLength: o.maxSeqLength,
-    saveStrategy: o.saveSteps,
-    saveTotalLimit: o.saveTotalLimit ?? null,
-    resumeFromCheckpoint: o.resumeFromCheckpoint,
     fromScratch: source.weights === undefined,
     // Masked-LM training is judged by its loss (and perplexity), as its checkpoints record.
     metricForBestModel: "loss",
@@ -180,14 +123,7 @@ async function pretrain(o: PretrainCliOptions, output: string, log: (line: strin
   });
   const mlm: MlmArgs = { mlmProbability: o.mlmProbability, wholeWordMask: o.wholeWordMask, lineByLine: o.lineByLine, maxSeqLength: o.maxSeqLength, validationSplitPercentage: o.validationSplitPercentage };
   const backend = await useBackend(o.device, log);
-  const abort = new AbortController();
-  const exitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
-  const onStop = (signal: NodeJS.Signals) => {
-    log(`interrupted (${signal}): stopping after this step and saving a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : signal} again to quit at once)`);
-    abort.abort(signal);
-    process.once(signal, () => process.exit(exitCodes[signal]));
-  };
-  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.once(s, onStop);
+  const stop = stopOnSignals(log);
   const result = await pretrainMlm({
     config: source.config,
     tokenizer: source.tokenizer,
@@ -198,13 +134,13 @@ async function pretrain(o: PretrainCliOptions, output: string, log: (line: strin
     outputDir: output,
     progress: progressFactory(o.quiet || o.json),
     log,
-    signal: abort.signal,
+    signal: stop.signal,
   });
-  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.removeListener(s, onStop);
+  stop.release();
   try {
     if (result.stopped === "interrupted") {
       log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
-      process.exitCode = exitCodes[abort.signal.reason as NodeJS.Signals] ?? 130;
+      process.exitCode = stop.exitCode();
       return;
     }
     await saveMaskedLm(output, result, {

@@ -9,41 +9,26 @@ import { saveRun } from "../../run/save.js";
 import { lockRunFolder } from "../../run/lock.js";
 import { checkOutputDir, clearOutputDir } from "../../run/output-dir.js";
 import { logExport } from "./export.js";
-import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS, type EvalStrategy } from "../../train/args.js";
-import { SCHEDULERS, type SchedulerType } from "../../train/schedule.js";
+import { FROZEN_DEFAULT_LEARNING_RATE, DEFAULT_ARGS } from "../../train/args.js";
 import { Trainer } from "../../train/trainer.js";
 import { formatReport } from "../../metrics/format.js";
 import { flatMetrics } from "../../metrics/report.js";
 import type { ProblemType } from "../../problem-type.js";
 import { formatDuration } from "../progress.js";
-import { action, addModelOptions, booleanArg, choiceArg, epochDetails, fileLines, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, nonNegativeNumberArg, numberArg, thresholdArg, positiveIntArg, positiveNumberArg, progressFactory, stepsOrWordArg, verboseLogger, warn, type ModelCliOptions } from "../common.js";
+import { action, addModelOptions, booleanArg, choiceArg, epochDetails, fileLines, formatSummary, intArg, invalidArg, logger, nonNegativeIntArg, numberArg, thresholdArg, positiveIntArg, positiveNumberArg, progressFactory, verboseLogger, warn, type ModelCliOptions } from "../common.js";
 import { acceptHfSpellings, type HfSpellings } from "../hf-args.js";
+import { addLoopOptions, LOOP_SPELLINGS, loopArgs, stopOnSignals, type LoopCliOptions } from "./loop-options.js";
 import { addDatasetOptions, datasetOptions, datasetSpec, type DatasetCliOptions } from "./dataset-options.js";
 import { BertuneError } from "../../errors.js";
 
-interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
+interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions, LoopCliOptions {
   model: string;
   exportOnnx?: boolean;
   dataset: string;
   output?: string;
   overwriteOutputDir: boolean;
   freezeBackbone: boolean;
-  epochs: number;
-  maxSteps: number;
-  batchSize: number;
-  evalBatchSize: number;
-  learningRate?: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEpsilon: number;
-  warmupRatio: number;
-  warmupSteps: number;
-  lrScheduler: SchedulerType;
-  maxGradNorm: number;
   seed: number;
-  evalEvery: EvalStrategy;
-  loggingSteps: number;
   maxLength: number;
   maxTrainSamples?: number;
   maxEvalSamples?: number;
@@ -52,15 +37,11 @@ interface TrainCliOptions extends ModelCliOptions, DatasetCliOptions {
   cache: boolean;
   json?: boolean;
   strategy?: "auto";
-  gradientAccumulationSteps: number;
   unfreezeTop?: number;
   headLrMultiplier: number;
   layerwiseLrDecay: number;
   gradualUnfreeze: boolean;
   fromScratch: boolean;
-  saveSteps: "epoch" | "no" | number;
-  saveTotalLimit?: number;
-  resumeFromCheckpoint?: string;
   earlyStoppingPatience?: number;
   loadBestModelAtEnd: boolean;
   metricForBestModel?: string;
@@ -81,8 +62,6 @@ function classWeightsArg(value: string): "balanced" | number[] {
   return ws;
 }
 
-const evalEveryArg = stepsOrWordArg("--eval-every", ["epoch", "no"] as const) as (v: string) => EvalStrategy;
-
 /** The headline metrics of each problem type, for the summary line. */
 const HEADLINE: Record<ProblemType, string[]> = {
   single_label_classification: ["accuracy", "macro_f1"],
@@ -97,36 +76,18 @@ function evalSummary(metric: string, metrics: Record<string, number>, best: numb
   return [`${value.toFixed(4)}${best !== null ? ` (best ${best.toFixed(4)})` : ""}`, ...others, ...(metric === "loss" ? [] : [`loss ${loss.toFixed(4)}`])].join(", ");
 }
 
-/** transformers' max_steps: a whole number of steps, or -1 for off (the epochs decide). */
-function maxStepsArg(value: string): number {
-  const n = value.trim() === "" ? NaN : Number(value);
-  if (Number.isSafeInteger(n) && (n === -1 || n >= 1)) return n;
-  throw invalidArg("--max-steps must be a whole number of steps of 1 or more, or -1 (off).", "for example --max-steps 1000");
-}
-
 /**
  * TrainingArguments' names (and run_glue.py's) beside bertune's own; with snake_case for every option
  * (--num_train_epochs 3). See ../hf-args.ts.
  */
 export const TRAIN_SPELLINGS: HfSpellings = {
+  ...LOOP_SPELLINGS,
   aliases: {
     "--model-name-or-path": "--model",
     "--dataset-name": "--dataset",
     "--output-dir": "--output",
-    "--num-train-epochs": "--epochs",
-    "--per-device-train-batch-size": "--batch-size",
-    "--per-device-eval-batch-size": "--eval-batch-size",
-    "--lr-scheduler-type": "--lr-scheduler",
     "--max-seq-length": "--max-length",
-  },
-  pairs: [
-    // transformers: eval_steps defaults to logging_steps, save_steps to 500.
-    { target: "--eval-every", strategy: ["--eval-strategy", "--evaluation-strategy"], steps: "--eval-steps", defaultSteps: (given) => given.get("--logging-steps") ?? String(DEFAULT_ARGS.loggingSteps) },
-    { target: "--save-steps", strategy: ["--save-strategy"], steps: "--save-steps", defaultSteps: () => "500" },
-  ],
-  helpNotes: {
-    "--eval-every": "or --eval-strategy no|steps|epoch with --eval-steps N, alias --evaluation-strategy",
-    "--save-steps": "or --save-strategy no|steps|epoch with --save-steps N",
+    ...LOOP_SPELLINGS.aliases,
   },
 };
 
@@ -149,30 +110,10 @@ export function trainCommand(): Command {
     .option("--head-lr-multiplier <x>", "the head learns at X times the backbone's learning rate", positiveNumberArg("--head-lr-multiplier", 10), DEFAULT_ARGS.headLrMultiplier)
     .option("--layerwise-lr-decay <d>", "depth d from the top (head/pooler 0, top layer 1, ..., embeddings L+1) learns at lr·D^d", numberArg("--layerwise-lr-decay", { min: 0, minExclusive: true, max: 1, example: 0.9 }), DEFAULT_ARGS.layerwiseLrDecay)
     .option("--from-scratch", "same architecture with random weights (std initializer_range), to measure what pretraining buys", false)
-    .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", positiveIntArg("--gradient-accumulation-steps", 4), DEFAULT_ARGS.gradientAccumulationSteps)
-    .option("--epochs <n>", "number of training epochs, may be fractional such as 2.5", positiveNumberArg("--epochs", DEFAULT_ARGS.numTrainEpochs), DEFAULT_ARGS.numTrainEpochs)
-    .option("--max-steps <n>", "total optimizer steps, overriding --epochs (-1: off)", maxStepsArg, DEFAULT_ARGS.maxSteps)
-    .option("--batch-size <n>", "training batch size", positiveIntArg("--batch-size", DEFAULT_ARGS.perDeviceTrainBatchSize), DEFAULT_ARGS.perDeviceTrainBatchSize)
-    .option("--eval-batch-size <n>", "evaluation batch size", positiveIntArg("--eval-batch-size", DEFAULT_ARGS.perDeviceEvalBatchSize), DEFAULT_ARGS.perDeviceEvalBatchSize)
-    .option("--learning-rate <lr>", `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`, positiveNumberArg("--learning-rate", "2e-5"))
-    .option("--weight-decay <wd>", "AdamW decoupled weight decay, not applied to biases", nonNegativeNumberArg("--weight-decay", 0.01), DEFAULT_ARGS.weightDecay)
-    .option("--adam-beta1 <b>", "AdamW beta1", numberArg("--adam-beta1", { min: 0, max: 1, maxExclusive: true, example: DEFAULT_ARGS.adamBeta1 }), DEFAULT_ARGS.adamBeta1)
-    .option("--adam-beta2 <b>", "AdamW beta2", numberArg("--adam-beta2", { min: 0, max: 1, maxExclusive: true, example: DEFAULT_ARGS.adamBeta2 }), DEFAULT_ARGS.adamBeta2)
-    .option("--adam-epsilon <eps>", "AdamW epsilon", nonNegativeNumberArg("--adam-epsilon", "1e-8"), DEFAULT_ARGS.adamEpsilon)
-    .option("--warmup-ratio <r>", "fraction of steps for linear warmup", numberArg("--warmup-ratio", { min: 0, max: 1, maxExclusive: true, example: 0.1 }), DEFAULT_ARGS.warmupRatio)
-    .option("--warmup-steps <n>", "warmup steps (overrides --warmup-ratio when > 0)", nonNegativeIntArg("--warmup-steps", 100), DEFAULT_ARGS.warmupSteps)
-    .option("--lr-scheduler <type>", `learning-rate schedule: ${SCHEDULERS.join(", ")} (as transformers: constant ignores warmup, polynomial decays to 1e-7)`, choiceArg("--lr-scheduler", SCHEDULERS), DEFAULT_ARGS.lrSchedulerType)
-    .option("--max-grad-norm <n>", "clip gradients to this global L2 norm (0: no clipping)", nonNegativeNumberArg("--max-grad-norm", DEFAULT_ARGS.maxGradNorm, `for example --max-grad-norm ${DEFAULT_ARGS.maxGradNorm} (the default), or 0 for no clipping`), DEFAULT_ARGS.maxGradNorm)
-    .option("--seed <n>", "random seed for init, shuffling, dropout and the validation split", intArg("--seed", { example: DEFAULT_ARGS.seed }), DEFAULT_ARGS.seed)
-    .option("--eval-every <when>", 'evaluate on the validation split every "epoch", every N steps, or "no"', evalEveryArg, DEFAULT_ARGS.evalStrategy)
-    .option("--logging-steps <n>", "log the training loss every N steps (and at each epoch end)", positiveIntArg("--logging-steps", DEFAULT_ARGS.loggingSteps), DEFAULT_ARGS.loggingSteps)
     .option("--max-length <n>", "truncate inputs to this many tokens (batches pad only to their longest)", intArg("--max-length", { min: 2, example: DEFAULT_ARGS.maxLength, hint: `a length in tokens that leaves room for [CLS] and [SEP], for example --max-length ${DEFAULT_ARGS.maxLength}` }), DEFAULT_ARGS.maxLength)
     .option("--max-train-samples <n>", "train on the first N training examples only (as HF's example scripts)", positiveIntArg("--max-train-samples", 1000))
     .option("--max-eval-samples <n>", "evaluate on the first N validation examples only (as HF's example scripts)", positiveIntArg("--max-eval-samples", 500))
     .option("--pooling <how>", `head input: ${POOLINGS.join(", ")} (pooler = BERT's tanh pooler on [CLS])`, choiceArg("--pooling", POOLINGS), DEFAULT_ARGS.pooling)
-    .option("--save-steps <when>", 'full mode: checkpoint every "epoch", every N steps, or "no"', stepsOrWordArg("--save-steps", ["epoch", "no"] as const), DEFAULT_ARGS.saveStrategy)
-    .option("--save-total-limit <n>", "keep at most N checkpoints, 0 for no limit (the best is never deleted)", nonNegativeIntArg("--save-total-limit", 2), DEFAULT_ARGS.saveTotalLimit ?? undefined)
-    .option("--resume-from-checkpoint <ckpt>", '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order')
     .option("--early-stopping-patience <n>", "stop after N evaluations without a better --metric-for-best-model (keeps the best model)", positiveIntArg("--early-stopping-patience", 3))
     .option("--load-best-model-at-end", "keep the weights of the best evaluation, not the last", false)
     .option("--metric-for-best-model <name>", "the eval metric that picks the best model and drives early stopping, with or without eval_ (default: accuracy; macro_f1 for multi-label; mse for regression; loss, f1, matthews_correlation, pearson, ... see docs)")
@@ -185,6 +126,14 @@ export function trainCommand(): Command {
     .option("--no-cache", "always run the encoder; do not read or write cached features")
     .option("--export-onnx", "at the end, also write onnx/model.onnx and the int8 onnx/model_quantized.onnx for transformers.js (as `bertune export --quantize`)", false)
     .option("--json", "print the final summary as JSON", false);
+  addLoopOptions(cmd, {
+    learningRate: `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`,
+    seed: "random seed for init, shuffling, dropout and the validation split",
+    evalEvery: 'evaluate on the validation split every "epoch", every N steps, or "no"',
+    saveSteps: 'full mode: checkpoint every "epoch", every N steps, or "no"',
+    saveTotalLimit: "keep at most N checkpoints, 0 for no limit (the best is never deleted)",
+    resume: '"latest" or a checkpoint-N folder: continue with the same optimizer state, schedule and data order',
+  });
   addDatasetOptions(cmd);
   addModelOptions(cmd);
   acceptHfSpellings(cmd, TRAIN_SPELLINGS);
@@ -241,16 +190,8 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
   // Ctrl-C or SIGTERM: full mode finishes the current step, saves a checkpoint, then exits (130 / 143);
   // frozen mode has nothing to keep and exits at once. The same signal again quits at once.
-  const abort = new AbortController();
-  const exitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
   let frozen = o.freezeBackbone;
-  const onStop = (signal: NodeJS.Signals) => {
-    if (frozen) process.exit(exitCodes[signal]);
-    log(`interrupted (${signal}): stopping after this step and saving a checkpoint (${signal === "SIGINT" ? "Ctrl-C" : signal} again to quit at once)`);
-    abort.abort(signal);
-    process.once(signal, () => process.exit(exitCodes[signal]));
-  };
-  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.once(s, onStop);
+  const stop = stopOnSignals(log, () => frozen);
   const trainer = new Trainer({
     model: o.model,
     modelOptions: { revision: o.revision, offline: o.offline || undefined, threads: o.threads },
@@ -258,35 +199,16 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     strategy: o.strategy,
     outputDir: output,
     args: {
-      numTrainEpochs: o.epochs,
-      maxSteps: o.maxSteps,
-      perDeviceTrainBatchSize: o.batchSize,
-      perDeviceEvalBatchSize: o.evalBatchSize,
-      learningRate: o.learningRate,
-      weightDecay: o.weightDecay,
-      adamBeta1: o.adamBeta1,
-      adamBeta2: o.adamBeta2,
-      adamEpsilon: o.adamEpsilon,
-      warmupRatio: o.warmupRatio,
-      warmupSteps: o.warmupSteps,
-      lrSchedulerType: o.lrScheduler,
-      maxGradNorm: o.maxGradNorm,
-      seed: o.seed,
-      evalStrategy: o.evalEvery,
-      loggingSteps: o.loggingSteps,
+      ...loopArgs(o),
       freezeBackbone: o.freezeBackbone,
       maxLength: o.maxLength,
       pooling: o.pooling,
       device: o.device,
-      gradientAccumulationSteps: o.gradientAccumulationSteps,
       unfreezeTop: o.unfreezeTop,
       headLrMultiplier: o.headLrMultiplier,
       layerwiseLrDecay: o.layerwiseLrDecay,
       gradualUnfreeze: o.gradualUnfreeze,
       fromScratch: o.fromScratch,
-      saveStrategy: o.saveSteps,
-      saveTotalLimit: o.saveTotalLimit ?? null,
-      resumeFromCheckpoint: o.resumeFromCheckpoint,
       earlyStoppingPatience: o.earlyStoppingPatience ?? null,
       loadBestModelAtEnd: o.loadBestModelAtEnd || o.earlyStoppingPatience !== undefined,
       metricForBestModel: o.metricForBestModel,
@@ -299,18 +221,18 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
     featureCache: o.cache ? new FeatureCache(o.cacheDir) : false,
     progress: progressFactory(o.quiet || o.json),
     log,
-    signal: abort.signal,
+    signal: stop.signal,
   });
   frozen = trainer.mode === "frozen"; // --strategy auto may have chosen it
   if (trainer.args.lrSchedulerType === "constant" && (trainer.args.warmupSteps > 0 || trainer.args.warmupRatio > 0)) {
     warn(o.quiet || o.json, "--lr-scheduler constant ignores warmup (as transformers' get_constant_schedule): use constant_with_warmup to warm up");
   }
   const result = await trainer.train();
-  for (const s of Object.keys(exitCodes) as NodeJS.Signals[]) process.removeListener(s, onStop);
+  stop.release();
   try {
     if (result.stopped === "interrupted") {
       log(`interrupted at step ${result.state.global_step}; continue with --resume-from-checkpoint latest --output ${output}`);
-      process.exitCode = exitCodes[abort.signal.reason as NodeJS.Signals] ?? 130;
+      process.exitCode = stop.exitCode();
       return;
     }
     await saveRun(output, dataset, trainer.args, result, { spec: datasetSpec(o.dataset), options: dataOptions });
