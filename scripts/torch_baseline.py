@@ -7,6 +7,7 @@ BERT with the same architecture (post-LayerNorm, exact GELU, tanh pooler). Reads
 from argv[1] and prints one JSON result line. Random weights: throughput does not depend on them.
 """
 import json
+import resource
 import math
 import sys
 import time
@@ -167,7 +168,9 @@ def main():
     for _ in range(job["steps"]):
         step()
     dt = time.perf_counter() - t0
-    print(json.dumps({"impl": impl, "torch": torch.__version__, "device": device.type, "seq_per_s": b * job["steps"] / dt}))
+    # The process's peak resident memory (Linux reports KiB), beside bertune's for the same shape.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"impl": impl, "torch": torch.__version__, "device": device.type, "seq_per_s": b * job["steps"] / dt, "peak_rss_bytes": peak}))
 
 
 if __name__ == "__main__":

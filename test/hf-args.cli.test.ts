@@ -28,7 +28,7 @@ describe("a run_glue.py-style command line", () => {
   it("trains with the snake_case TrainingArguments names and records them under transformers' names", async () => {
     const run = join(work, "glue");
     const r = await runCli(
-      ["train", "--model_name_or_path", TINY_MODEL, "--dataset", data, "--freeze_backbone", "--output_dir", run, "--num_train_epochs", "2", "--per_device_train_batch_size", "4", "--learning_rate", "1e-3", "--max_train_samples", "40", "--eval_strategy", "steps", "--eval_steps", "5", "-q"],
+      ["train", "--model_name_or_path", TINY_MODEL, "--dataset", data, "--freeze_backbone", "--output_dir", run, "--num_train_epochs", "2", "--per_device_train_batch_size", "4", "--learning_rate", "1e-3", "--max_train_samples", "40", "--eval_strategy", "steps", "--eval_steps", "5", "--group_by_length", "True", "-q"],
       env,
     );
     expect(r.stderr).toBe("");
@@ -52,6 +52,7 @@ describe("a run_glue.py-style command line", () => {
       max_train_samples: 40,
       max_eval_samples: null,
       freeze_backbone: true,
+      group_by_length: true,
     });
     // By hand: the first 40 of 60 training examples, batch 4: 10 steps an epoch, 20 in 2 epochs;
     // evaluations every 5 steps; the loss at each epoch end (logging_steps 500).

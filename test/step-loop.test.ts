@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf, useBackend } from "../src/backend/tfjs.js";
+import type { SafetensorsFile } from "../src/formats/safetensors.js";
 import { BertuneError } from "../src/errors.js";
 import { AdamW } from "../src/train/adamw.js";
 import { resolveArgs, type TrainingArgs } from "../src/train/args.js";
@@ -9,7 +10,7 @@ import { listCheckpoints } from "../src/train/checkpoint.js";
 import { streamSeed, STREAM_SHUFFLE } from "../src/train/seeds.js";
 import { newTrainerState, type TrainerState } from "../src/train/state.js";
 import { lengthGroupedOrder } from "../src/train/length-grouped.js";
-import { checkpointToResume, planSteps, runSteps, type StepLoopOptions } from "../src/train/step-loop.js";
+import { checkpointToResume, planSteps, runSteps, startingState, type StepLoopOptions } from "../src/train/step-loop.js";
 import { Rng } from "../src/util/rng.js";
 import { tempDir } from "./helpers/fixtures.js";
 
@@ -317,6 +318,39 @@ describe("the step loop's bookkeeping", () => {
     h.options.progress = () => ({ tick: () => counts.push(tf.memory().numTensors), done() {} });
     await runSteps(h.options);
     expect(new Set(counts.slice(2)).size).toBe(1);
+  });
+});
+
+describe("startingState", () => {
+  it("starts fresh without --resume-from-checkpoint; with it, loads the checkpoint's weights, moments and state, and says so", async () => {
+    const out = tempDir();
+    const h = harness(10, { perDeviceTrainBatchSize: 2, numTrainEpochs: 1, saveStrategy: 3, learningRate: 0.1, loggingSteps: 1 }, {
+      checkpoints: { outputDir: out, weights: async () => ({ w: { dtype: "F32", shape: [], data: Float32Array.of(h.w.dataSync()[0]) } }), trainingArgs: {} },
+    });
+    await runSteps(h.options);
+    const log: string[] = [];
+    const loaded: number[] = [];
+    const model = { assignFrom: (f: SafetensorsFile) => void loaded.push(f.tensors.size) };
+    const fresh = startingState({ args: h.options.args, outputDir: out, plan: h.options.plan, hint: "h", model, optimizer: h.options.optimizer, vars: h.options.vars, log: (l) => log.push(l) });
+    expect(fresh).toEqual(newTrainerState(h.options.args, 5, 1));
+    expect([loaded, log]).toEqual([[], []]);
+    const w = tf.variable(tf.scalar(0), true, `w${Math.random()}`);
+    const optimizer = new AdamW([{ params: [w], weightDecay: 0 }]);
+    const state = startingState({
+      args: { ...h.options.args, resumeFromCheckpoint: join(out, "checkpoint-3") },
+      outputDir: out,
+      plan: h.options.plan,
+      hint: "h",
+      model,
+      optimizer,
+      vars: new Map([["w", w]]),
+      log: (l) => log.push(l),
+    });
+    expect(state.global_step).toBe(3);
+    expect(state.log_history.map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(loaded).toEqual([1]);
+    expect(optimizer.statefulParams).toBe(1);
+    expect(log).toEqual([`resuming from ${join(out, "checkpoint-3")} at step 3/5`]);
   });
 });
 

@@ -47,12 +47,20 @@ interface Row {
   backend: string;
   seqPerS: number;
   tokensPerS?: number;
-  baseline?: { name: string; seqPerS: number };
+  baseline?: { name: string; seqPerS: number; peakRss?: number };
+  /** The process's peak RSS while the row ran (bytes). */
+  peakRss?: number;
   note?: string;
 }
 const rows: Row[] = [];
 let peakRss = 0;
-const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+/** Record the process's RSS now; returns it. */
+const sampleRss = () => {
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  return rss;
+};
+const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
 
 const SHAPES: Record<string, Partial<BertConfig>> = {
   "bert-mini": { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024, max_position_embeddings: 512 },
@@ -79,19 +87,20 @@ function dataset(train: { text: string; label: number }[]): LoadedDataset {
 }
 
 /** Steps per second of trainFull itself (the product's code path), excluding the first (warm-up) step. */
-async function fullTraining(source: FullModelSource, data: LoadedDataset, batch: number, maxLength: number, steps: number, fromScratch: boolean) {
+async function fullTraining(source: FullModelSource, data: LoadedDataset, batch: number, maxLength: number, steps: number, fromScratch: boolean, groupByLength = false) {
   const times: number[] = [];
   let tensorsAfterSteps: number[] = [];
+  let rowPeak = process.memoryUsage().rss;
   const r = await trainFull({
     source,
     dataset: data,
-    args: resolveArgs({ numTrainEpochs: 1, perDeviceTrainBatchSize: batch, maxLength, evalStrategy: "no", saveStrategy: "no", fromScratch, loggingSteps: 1000 }),
+    args: resolveArgs({ numTrainEpochs: 1, perDeviceTrainBatchSize: batch, maxLength, evalStrategy: "no", saveStrategy: "no", fromScratch, loggingSteps: 1000, groupByLength }),
     progress: () => ({
       tick: (n = 1) => {
         if (n === 0) return;
         times.push(performance.now());
         tensorsAfterSteps.push(tf.memory().numTensors);
-        sampleRss();
+        rowPeak = Math.max(rowPeak, sampleRss());
       },
       done() {},
     }),
@@ -100,13 +109,13 @@ async function fullTraining(source: FullModelSource, data: LoadedDataset, batch:
   tensorsAfterSteps = tensorsAfterSteps.slice(1);
   const measured = Math.min(steps, times.length) - 1;
   const seconds = (times[measured] - times[0]) / 1000;
-  return { seqPerS: (measured * batch) / seconds, flat: new Set(tensorsAfterSteps).size <= 1 };
+  return { seqPerS: (measured * batch) / seconds, flat: new Set(tensorsAfterSteps).size <= 1, peakRss: rowPeak, paddedPerSeq: r.trainTokensPerSecond / r.trainSamplesPerSecond };
 }
 
 /** The Python with torch: $BERTUNE_PYTHON, else Debian's /usr/bin/python3 where present, else python3 on PATH. */
 const PYTHON = process.env.BERTUNE_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
-function torchBaseline(config: Partial<BertConfig>, mode: "train" | "infer", batch: number, seq: number, steps: number, cuda = false): { seqPerS: number; impl: string } | undefined {
+function torchBaseline(config: Partial<BertConfig>, mode: "train" | "infer", batch: number, seq: number, steps: number, cuda = false): { seqPerS: number; impl: string; peakRss?: number } | undefined {
   return runTorch({ config: { vocab_size: 30522, type_vocab_size: 2, ...config }, mode, batch, seq, steps, threads, cuda });
 }
 
@@ -153,10 +162,10 @@ function baselineGemm(): Gemm | undefined {
   return undefined;
 }
 
-function runTorch(job: Record<string, unknown>): { seqPerS: number; impl: string } | undefined {
+function runTorch(job: Record<string, unknown>): { seqPerS: number; impl: string; peakRss?: number } | undefined {
   const out = spawnTorch(job, torchEnv);
   if (!out) return undefined;
-  return { seqPerS: out.seq_per_s as number, impl: `PyTorch ${out.torch} ${out.impl}, ${out.device === "cuda" ? "CUDA" : `${threads} threads`}` };
+  return { seqPerS: out.seq_per_s as number, peakRss: out.peak_rss_bytes as number | undefined, impl: `PyTorch ${out.torch} ${out.impl}, ${out.device === "cuda" ? "CUDA" : `${threads} threads`}` };
 }
 
 function tinyConfigShape(source: FullModelSource): Partial<BertConfig> {
@@ -199,15 +208,19 @@ async function main() {
     process.stderr.write(`full fine-tuning on ${b}...\n`);
     const t = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
     if (b === "cpu") cpuTiny = t.seqPerS;
-    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, baseline: torchTiny && { name: torchTiny.impl, seqPerS: torchTiny.seqPerS }, note: t.flat ? "tensors flat" : "TENSOR COUNT GREW" });
+    const padded = (x: { paddedPerSeq: number }) => `${x.paddedPerSeq.toFixed(1)} tokens/seq padded`;
+    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, peakRss: t.peakRss, baseline: torchTiny && { name: `${torchTiny.impl} (64 tokens/seq)`, seqPerS: torchTiny.seqPerS, peakRss: torchTiny.peakRss }, note: `${t.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(t)}` });
     if (b === "cpu") continue; // the pure-JS backend is only the slow fallback
+    // The group_by_length lever, against the same run without it: less padding in the same epoch.
+    const g = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false, true);
+    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32, --group-by-length", backend: b, seqPerS: g.seqPerS, baseline: { name: "the row above (no grouping)", seqPerS: t.seqPerS }, note: `${g.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(g)}` });
     const mini = await fullTraining(withShape(SHAPES["bert-mini"]), dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
-    rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
+    rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, peakRss: mini.peakRss, baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS, peakRss: torchMini.peakRss }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
     if (b !== "wasm" || flag("--base")) {
       const base = await fullTraining(withShape(SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
       // On a GPU backend the fair baseline is PyTorch on the same GPU (fp32).
       const baseline = b === "webgpu" || b === "tensorflow" ? torchBaseline(SHAPES["bert-base"], "train", 32, 128, 10, true) ?? torchBase : torchBase;
-      rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, baseline: baseline && { name: baseline.impl, seqPerS: baseline.seqPerS }, note: "target >= 150 seq/s on a GPU" });
+      rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, peakRss: base.peakRss, baseline: baseline && { name: baseline.impl, seqPerS: baseline.seqPerS, peakRss: baseline.peakRss }, note: "target >= 150 seq/s on a GPU" });
     }
   }
   if (cpuTiny) for (const r of rows) if (!r.baseline && r.what.includes("tiny")) r.baseline = { name: "tfjs cpu backend", seqPerS: cpuTiny };
@@ -283,14 +296,15 @@ async function main() {
     rows.push({ what: `head on cached features (768-d), batch ${batch}, 1 epoch + eval`, backend: "plain arrays", seqPerS: r.trainSamplesPerSecond, baseline: base && { name: base.impl, seqPerS: base.seqPerS }, note: "target >= 100,000 ex/s" });
   }
 
-  const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
+  const mib = (b?: number) => (b === undefined ? "" : (b / 2 ** 20).toFixed(0));
   const lines = [
-    "| what | backend | seq/s | tokens/s | baseline (same run) | ratio | note |",
-    "| --- | --- | ---: | ---: | --- | ---: | --- |",
+    "| what | backend | seq/s | tokens/s | baseline (same run) | ratio | peak RSS MiB (bertune / baseline) | note |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |",
     ...rows.map((r) => {
       const withheld = slowBaseline && r.baseline?.name.startsWith("PyTorch");
       const ratio = !r.baseline ? "" : withheld ? "withheld (slow BLAS)" : `${(r.seqPerS / r.baseline.seqPerS).toFixed(2)}×`;
-      return `| ${r.what} | ${r.backend} | ${fmt(r.seqPerS)} | ${r.tokensPerS ? fmt(r.tokensPerS) : ""} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.seqPerS)}` : "—"} | ${ratio} | ${r.note ?? ""} |`;
+      const memory = r.peakRss === undefined ? "" : `${mib(r.peakRss)} / ${mib(r.baseline?.peakRss) || "—"}`;
+      return `| ${r.what} | ${r.backend} | ${fmt(r.seqPerS)} | ${r.tokensPerS ? fmt(r.tokensPerS) : ""} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.seqPerS)}` : "—"} | ${ratio} | ${memory} | ${r.note ?? ""} |`;
     }),
   ];
   process.stdout.write(`${gemmLine}\n\n` + lines.join("\n") + `\n\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; node ${process.version}; ${availableParallelism()} cores\n`);

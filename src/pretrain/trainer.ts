@@ -10,8 +10,8 @@ import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { AdamW, type ParamGroup } from "../train/adamw.js";
 import { argsToJson, type TrainingArgs } from "../train/args.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT } from "../train/seeds.js";
-import { checkpointToResume, planSteps, runSteps } from "../train/step-loop.js";
-import { newTrainerState, round4, type TrainerState } from "../train/state.js";
+import { planSteps, runSteps, startingState } from "../train/step-loop.js";
+import { round4, type TrainerState } from "../train/state.js";
 import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { groupTexts, lineByLine, tokenCount } from "./blocks.js";
@@ -195,16 +195,9 @@ export async function pretrainMlm(o: PretrainOptions): Promise<PretrainResult> {
   const optimizer = new AdamW(mlmParamGroups(vars, args.weightDecay), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon });
 
   const plan = planSteps(args, trainSeqs.length);
-  let state = newTrainerState(args, plan.totalSteps, plan.epochs);
   const trainingArgsJson = { ...argsToJson(args, o.outputDir), ...mlmArgsToJson(mlm), metric_for_best_model: "loss", greater_is_better: false };
 
-  const resumed = checkpointToResume(args, o.outputDir, plan.totalSteps, "resume with the same text, epochs (or --max-steps), batch size, accumulation and --max-seq-length");
-  if (resumed) {
-    model.assignFrom(resumed.weights);
-    optimizer.loadState(resumed.optimizer, vars);
-    state = resumed.state;
-    log(`resuming from ${resumed.dir} at step ${state.global_step}/${plan.totalSteps}`);
-  }
+  const state = startingState({ args, outputDir: o.outputDir, plan, hint: "resume with the same text, epochs (or --max-steps), batch size, accumulation and --max-seq-length", model, optimizer, vars, log });
 
   const logEval = async () => {
     const e = await evaluateMlm(model, evalSet);

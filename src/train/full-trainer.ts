@@ -12,10 +12,10 @@ import { readFloat32, tf } from "../backend/tfjs.js";
 import { ClassificationHead } from "../heads/classification-head.js";
 import { LinearHead } from "../heads/linear-head.js";
 import { objectiveLossTensor } from "../heads/objective.js";
-import { evalLine, newTrainerState, recordEval, round4, type TrainingOutcome } from "./state.js";
+import { evalLine, recordEval, round4, type TrainingOutcome } from "./state.js";
 import { evaluateLogits, makeTask, metricValue, targetsOf, type Label, type Task, type TaskEvaluation } from "./task.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT } from "./seeds.js";
-import { checkpointToResume, planSteps, runSteps } from "./step-loop.js";
+import { planSteps, runSteps, startingState } from "./step-loop.js";
 
 export interface FullTrainingOptions {
   source: FullModelSource;
@@ -125,18 +125,11 @@ export async function trainFull(o: FullTrainingOptions): Promise<FullTrainingRes
   const optimizer = new AdamW(paramGroups(vars, args, layers), { beta1: args.adamBeta1, beta2: args.adamBeta2, epsilon: args.adamEpsilon });
 
   const plan = planSteps(args, train.length);
-  let state = newTrainerState(args, plan.totalSteps, plan.epochs);
 
   let patienceLeft = args.earlyStoppingPatience;
   let best: { metric: number; weights: Map<string, Float32Array> } | undefined;
 
-  const resumed = checkpointToResume(args, o.outputDir, plan.totalSteps, "resume with the same data set, epochs (or --max-steps), batch size and accumulation");
-  if (resumed) {
-    model.assignFrom(resumed.weights);
-    optimizer.loadState(resumed.optimizer, vars);
-    state = resumed.state;
-    log(`resuming from ${resumed.dir} at step ${state.global_step}/${plan.totalSteps}`);
-  }
+  const state = startingState({ args, outputDir: o.outputDir, plan, hint: "resume with the same data set, epochs (or --max-steps), batch size and accumulation", model, optimizer, vars, log });
 
   const evaluate = () => evaluateClassifier(model, validEnc, validLabels, task, pad, args.perDeviceEvalBatchSize);
   const logEval = async (): Promise<boolean> => {

@@ -9,7 +9,7 @@ import { findCheckpoint, loadCheckpoint, rotateCheckpoints, saveCheckpoint, type
 import { lengthGroupedOrder } from "./length-grouped.js";
 import { learningRateAt, trainingLength, warmupStepsFor, type ScheduleOptions } from "./schedule.js";
 import { streamSeed, STREAM_SHUFFLE } from "./seeds.js";
-import { round4, type TrainerState } from "./state.js";
+import { newTrainerState, round4, type TrainerState } from "./state.js";
 
 /**
  * The Trainer's optimizer-step loop over tensorflow.js models, shared by full fine-tuning and
@@ -53,6 +53,29 @@ export function checkpointToResume(args: TrainingArgs, outputDir: string | undef
   const ckpt = loadCheckpoint(dir);
   if (ckpt.state.max_steps !== totalSteps) throw new BertuneError(`${dir} was trained for ${ckpt.state.max_steps} steps, this run has ${totalSteps}`, hint);
   return ckpt;
+}
+
+/**
+ * The state a run starts from: a fresh one, or (with --resume-from-checkpoint) the checkpoint's,
+ * after loading its weights into the model and its moments into the optimizer.
+ */
+export function startingState(o: {
+  args: TrainingArgs;
+  outputDir: string | undefined;
+  plan: StepPlan;
+  /** What must match to resume (the refusal's hint). */
+  hint: string;
+  model: { assignFrom(weights: LoadedCheckpoint["weights"]): void };
+  optimizer: AdamW;
+  vars: Map<string, tf.Variable>;
+  log: (line: string) => void;
+}): TrainerState {
+  const resumed = checkpointToResume(o.args, o.outputDir, o.plan.totalSteps, o.hint);
+  if (!resumed) return newTrainerState(o.args, o.plan.totalSteps, o.plan.epochs);
+  o.model.assignFrom(resumed.weights);
+  o.optimizer.loadState(resumed.optimizer, o.vars);
+  o.log(`resuming from ${resumed.dir} at step ${resumed.state.global_step}/${o.plan.totalSteps}`);
+  return resumed.state;
 }
 
 export interface StepLoopOptions {
