@@ -240,6 +240,28 @@ async function main() {
     const base = label.startsWith("32") ? torchBaseline(tinyConfigShape(tiny), "infer", 32, 128, 30) : undefined;
     rows.push({ what: `frozen features bert-random-tiny (onnx), ${label}`, backend: `onnxruntime cpu, ${threads} threads`, seqPerS, baseline: base && { name: base.impl, seqPerS: base.seqPerS } });
   }
+  // The bert-base shape (random weights in bertune's own graph): the frozen path's cost at the size users train.
+  {
+    await useBackend("wasm");
+    process.stderr.write("frozen feature extraction, bert-base shape...\n");
+    const config = { ...tiny.config, ...SHAPES["bert-base"] };
+    const random = TfBertModel.random(config, 1);
+    const weights = new Map(Object.entries(await random.toTensors()).map(([name, t]) => [name, t.data as Float32Array]));
+    random.dispose();
+    const graph = join(mkdtempSync(join(tmpdir(), "bertune-bench-")), "base.onnx");
+    writeFileSync(graph, writeBertOnnx(config, weights, { head: "features" }));
+    weights.clear();
+    const encoder = await OnnxEncoder.load(graph, config.hidden_size, { threads });
+    const texts = fullLengthTexts(32 * 5, 128);
+    await extractFeatures(encoder, onnx.tokenizer, texts.slice(0, 32), { maxLength: 128, pooling: "pooler" });
+    const t0 = performance.now();
+    await extractFeatures(encoder, onnx.tokenizer, texts.slice(32), { maxLength: 128, pooling: "pooler" });
+    const seqPerS = (texts.length - 32) / ((performance.now() - t0) / 1000);
+    sampleRss();
+    await encoder.close();
+    const base = torchBaseline(SHAPES["bert-base"], "infer", 32, 128, 4);
+    rows.push({ what: "frozen features bert-base shape (onnx, bertune's graph), 32 x 128 tokens", backend: `onnxruntime cpu, ${threads} threads`, seqPerS, tokensPerS: seqPerS * 128, baseline: base && { name: base.impl, seqPerS: base.seqPerS }, note: "target >= 1.5x" });
+  }
   // The same extraction on the model's own ONNX export (optimum's, shipped with the fixture): what bertune's graph replaced.
   const exportEncoder = await OnnxEncoder.load(join(TINY, "onnx/model.onnx"), onnx.config.hidden_size, { threads });
   const ownVsExport: Record<string, number> = {};
