@@ -230,7 +230,8 @@ describe("the step loop's bookkeeping", () => {
   });
 
   it("on abort, stops after the step with a checkpoint (one, when the step saved anyway)", async () => {
-    for (const [saveStrategy, expected, writes] of [["no", [3], 1], [3, [3], 1], [2, [2], 2]] as const) {
+    // saveStrategy 2 saved step 2, then the abort at step 3 wrote checkpoint-3 too.
+    for (const [saveStrategy, expected, writes] of [["no", [3], 1], [3, [3], 1], [2, [2, 3], 2]] as const) {
       const out = tempDir();
       const abort = new AbortController();
       let written = 0;
@@ -246,8 +247,7 @@ describe("the step loop's bookkeeping", () => {
       const r = await runSteps(h.options);
       expect(r.stopped).toBe("interrupted");
       expect(r.stepsDone).toBe(3);
-      // saveStrategy 2 saved step 2, then the abort at step 3 wrote checkpoint-3 too.
-      expect(listCheckpoints(out).map((c) => c.step)).toEqual(saveStrategy === 2 ? [2, 3] : expected);
+      expect(listCheckpoints(out).map((c) => c.step)).toEqual(expected);
       expect(written).toBe(writes);
     }
   });
@@ -378,6 +378,15 @@ describe("checkpointToResume", () => {
     }
     expect((err as BertuneError).message).toBe(`${join(out, "checkpoint-5")} was trained for 5 steps, this run has 6`);
     expect((err as BertuneError).hint).toBe("use the same batch size");
+    // The checkpoint's training_args.json has no group_by_length: it was trained without.
+    expect(() => checkpointToResume({ ...args, resumeFromCheckpoint: "latest", groupByLength: true }, out, 5, "hint")).toThrow(/^.*checkpoint-5 was trained without --group-by-length, this run is with it$/);
+    const grouped = tempDir();
+    const g = harness(10, { perDeviceTrainBatchSize: 2, numTrainEpochs: 1, saveStrategy: 5, groupByLength: true }, {
+      checkpoints: { outputDir: grouped, weights: async () => ({ w: { dtype: "F32", shape: [], data: Float32Array.of(3) } }), trainingArgs: { group_by_length: true } },
+    });
+    await runSteps(g.options);
+    expect(checkpointToResume({ ...args, resumeFromCheckpoint: "latest", groupByLength: true }, grouped, 5, "hint")!.state.global_step).toBe(5);
+    expect(() => checkpointToResume({ ...args, resumeFromCheckpoint: "latest" }, grouped, 5, "hint")).toThrow(/trained with --group-by-length, this run is without it$/);
   });
 });
 

@@ -12,7 +12,7 @@
  * BERTUNE_PYTHON names the Python with torch (default /usr/bin/python3, else python3).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,7 +48,7 @@ interface Row {
   seqPerS: number;
   tokensPerS?: number;
   baseline?: { name: string; seqPerS: number; peakRss?: number };
-  /** The process's peak RSS while the row ran (bytes). */
+  /** Peak RSS (bytes) of a process that ran only this row, beside the baseline's own process (host memory only). */
   peakRss?: number;
   note?: string;
 }
@@ -90,7 +90,6 @@ function dataset(train: { text: string; label: number }[]): LoadedDataset {
 async function fullTraining(source: FullModelSource, data: LoadedDataset, batch: number, maxLength: number, steps: number, fromScratch: boolean, groupByLength = false) {
   const times: number[] = [];
   let tensorsAfterSteps: number[] = [];
-  let rowPeak = process.memoryUsage().rss;
   const r = await trainFull({
     source,
     dataset: data,
@@ -100,7 +99,7 @@ async function fullTraining(source: FullModelSource, data: LoadedDataset, batch:
         if (n === 0) return;
         times.push(performance.now());
         tensorsAfterSteps.push(tf.memory().numTensors);
-        rowPeak = Math.max(rowPeak, sampleRss());
+        sampleRss();
       },
       done() {},
     }),
@@ -109,7 +108,25 @@ async function fullTraining(source: FullModelSource, data: LoadedDataset, batch:
   tensorsAfterSteps = tensorsAfterSteps.slice(1);
   const measured = Math.min(steps, times.length) - 1;
   const seconds = (times[measured] - times[0]) / 1000;
-  return { seqPerS: (measured * batch) / seconds, flat: new Set(tensorsAfterSteps).size <= 1, peakRss: rowPeak, paddedPerSeq: r.trainTokensPerSecond / r.trainSamplesPerSecond };
+  return { seqPerS: (measured * batch) / seconds, flat: new Set(tensorsAfterSteps).size <= 1, paddedPerSeq: r.trainTokensPerSecond / r.trainSamplesPerSecond };
+}
+
+/**
+ * Peak RSS of a full fine-tuning row in a fresh process (as the PyTorch baseline's is): this script
+ * again with --peak-memory-of tiny|mini --backend B, which runs only that row and prints its maxRSS.
+ */
+function peakMemoryOf(row: "tiny" | "mini", backend: string): number | undefined {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--peak-memory-of", row, "--backend", backend], { encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) return undefined;
+  return (JSON.parse(r.stdout.trim().split("\n").pop()!) as { maxRssBytes: number }).maxRssBytes;
+}
+
+async function peakMemoryChild(row: string, backend: Device): Promise<void> {
+  await useBackend(backend);
+  const tiny = await loadFullModelSource(TINY);
+  if (row === "tiny") await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
+  else await fullTraining({ ...tiny, config: { ...tiny.config, ...SHAPES["bert-mini"] } }, dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+  process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + "\n");
 }
 
 /** The Python with torch: $BERTUNE_PYTHON, else Debian's /usr/bin/python3 where present, else python3 on PATH. */
@@ -174,6 +191,8 @@ function tinyConfigShape(source: FullModelSource): Partial<BertConfig> {
 }
 
 async function main() {
+  const child = value("--peak-memory-of");
+  if (child) return peakMemoryChild(child, (value("--backend") ?? "wasm") as Device);
   const wanted = (value("--backends") ?? "wasm,webgpu,tensorflow").split(",") as Device[];
   const backends: string[] = [];
   for (const b of wanted) {
@@ -209,18 +228,18 @@ async function main() {
     const t = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
     if (b === "cpu") cpuTiny = t.seqPerS;
     const padded = (x: { paddedPerSeq: number }) => `${x.paddedPerSeq.toFixed(1)} tokens/seq padded`;
-    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, peakRss: t.peakRss, baseline: torchTiny && { name: `${torchTiny.impl} (64 tokens/seq)`, seqPerS: torchTiny.seqPerS, peakRss: torchTiny.peakRss }, note: `${t.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(t)}` });
+    rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, peakRss: peakMemoryOf("tiny", b), baseline: torchTiny && { name: `${torchTiny.impl} (64 tokens/seq)`, seqPerS: torchTiny.seqPerS, peakRss: torchTiny.peakRss }, note: `${t.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(t)}` });
     if (b === "cpu") continue; // the pure-JS backend is only the slow fallback
     // The group_by_length lever, against the same run without it: less padding in the same epoch.
     const g = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false, true);
     rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32, --group-by-length", backend: b, seqPerS: g.seqPerS, baseline: { name: "the row above (no grouping)", seqPerS: t.seqPerS }, note: `${g.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(g)}` });
     const mini = await fullTraining(withShape(SHAPES["bert-mini"]), dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
-    rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, peakRss: mini.peakRss, baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS, peakRss: torchMini.peakRss }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
+    rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, peakRss: peakMemoryOf("mini", b), baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS, peakRss: torchMini.peakRss }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
     if (b !== "wasm" || flag("--base")) {
       const base = await fullTraining(withShape(SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
       // On a GPU backend the fair baseline is PyTorch on the same GPU (fp32).
       const baseline = b === "webgpu" || b === "tensorflow" ? torchBaseline(SHAPES["bert-base"], "train", 32, 128, 10, true) ?? torchBase : torchBase;
-      rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, peakRss: base.peakRss, baseline: baseline && { name: baseline.impl, seqPerS: baseline.seqPerS, peakRss: baseline.peakRss }, note: "target >= 150 seq/s on a GPU" });
+      rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, baseline: baseline && { name: baseline.impl, seqPerS: baseline.seqPerS }, note: "target >= 150 seq/s on a GPU" });
     }
   }
   if (cpuTiny) for (const r of rows) if (!r.baseline && r.what.includes("tiny")) r.baseline = { name: "tfjs cpu backend", seqPerS: cpuTiny };
@@ -241,14 +260,16 @@ async function main() {
     rows.push({ what: `frozen features bert-random-tiny (onnx), ${label}`, backend: `onnxruntime cpu, ${threads} threads`, seqPerS, baseline: base && { name: base.impl, seqPerS: base.seqPerS } });
   }
   // The bert-base shape (random weights in bertune's own graph): the frozen path's cost at the size users train.
-  {
-    await useBackend("wasm");
+  // (tensorflow.js only draws the random weights.)
+  if (backends.length > 0) {
+    await useBackend(backends[0] as Device);
     process.stderr.write("frozen feature extraction, bert-base shape...\n");
     const config = { ...tiny.config, ...SHAPES["bert-base"] };
     const random = TfBertModel.random(config, 1);
     const weights = new Map(Object.entries(await random.toTensors()).map(([name, t]) => [name, t.data as Float32Array]));
     random.dispose();
-    const graph = join(mkdtempSync(join(tmpdir(), "bertune-bench-")), "base.onnx");
+    const graphDir = mkdtempSync(join(tmpdir(), "bertune-bench-"));
+    const graph = join(graphDir, "base.onnx");
     writeFileSync(graph, writeBertOnnx(config, weights, { head: "features" }));
     weights.clear();
     const encoder = await OnnxEncoder.load(graph, config.hidden_size, { threads });
@@ -257,8 +278,8 @@ async function main() {
     const t0 = performance.now();
     await extractFeatures(encoder, onnx.tokenizer, texts.slice(32), { maxLength: 128, pooling: "pooler" });
     const seqPerS = (texts.length - 32) / ((performance.now() - t0) / 1000);
-    sampleRss();
     await encoder.close();
+    rmSync(graphDir, { recursive: true, force: true });
     const base = torchBaseline(SHAPES["bert-base"], "infer", 32, 128, 4);
     rows.push({ what: "frozen features bert-base shape (onnx, bertune's graph), 32 x 128 tokens", backend: `onnxruntime cpu, ${threads} threads`, seqPerS, tokensPerS: seqPerS * 128, baseline: base && { name: base.impl, seqPerS: base.seqPerS }, note: "target >= 1.5x" });
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { tf } from "../backend/tfjs.js";
 import { BertuneError } from "../errors.js";
 import type { TensorToWrite } from "../formats/safetensors.js";
@@ -52,6 +54,11 @@ export function checkpointToResume(args: TrainingArgs, outputDir: string | undef
   const dir = findCheckpoint(outputDir ?? "", args.resumeFromCheckpoint);
   const ckpt = loadCheckpoint(dir);
   if (ckpt.state.max_steps !== totalSteps) throw new BertuneError(`${dir} was trained for ${ckpt.state.max_steps} steps, this run has ${totalSteps}`, hint);
+  // The rest of the run's data order depends on it: resuming across a change would not be the same run.
+  const grouped = savedGroupByLength(dir);
+  if (grouped !== undefined && grouped !== args.groupByLength) {
+    throw new BertuneError(`${dir} was trained ${grouped ? "with" : "without"} --group-by-length, this run is ${args.groupByLength ? "with" : "without"} it`, `resume ${grouped ? "with" : "without"} --group-by-length`);
+  }
   return ckpt;
 }
 
@@ -76,6 +83,16 @@ export function startingState(o: {
   o.optimizer.loadState(resumed.optimizer, o.vars);
   o.log(`resuming from ${resumed.dir} at step ${resumed.state.global_step}/${o.plan.totalSteps}`);
   return resumed.state;
+}
+
+/** group_by_length from a checkpoint's training_args.json (false when it predates the option); undefined when unreadable. */
+function savedGroupByLength(dir: string): boolean | undefined {
+  try {
+    const args = JSON.parse(readFileSync(join(dir, "training_args.json"), "utf8")) as { group_by_length?: unknown };
+    return args.group_by_length === true;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StepLoopOptions {

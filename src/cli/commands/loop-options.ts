@@ -32,6 +32,8 @@ export interface LoopCliOptions {
 /** What differs between the commands: the words of a few options' help, and the learning rate's default. */
 export interface LoopOptionText {
   learningRate: string;
+  /** The value an invalid --learning-rate's hint suggests. */
+  learningRateExample: string;
   /** Absent: the command picks it after parsing (train: by mode). */
   learningRateDefault?: number;
   seed: string;
@@ -77,8 +79,8 @@ export function addLoopOptions(cmd: Command, text: LoopOptionText): Command {
     .option("--batch-size <n>", "training batch size", positiveIntArg("--batch-size", d.perDeviceTrainBatchSize), d.perDeviceTrainBatchSize)
     .option("--eval-batch-size <n>", "evaluation batch size", positiveIntArg("--eval-batch-size", d.perDeviceEvalBatchSize), d.perDeviceEvalBatchSize)
     .option("--gradient-accumulation-steps <n>", "micro-batches per optimizer step", positiveIntArg("--gradient-accumulation-steps", 4), d.gradientAccumulationSteps)
-    .option("--group-by-length", "batches of similar lengths (shuffled in groups of up to 50 steps, as transformers' group_by_length): less padding, faster epochs", false)
-    .option("--learning-rate <lr>", text.learningRate, positiveNumberArg("--learning-rate", "2e-5"), text.learningRateDefault)
+    .option("--group-by-length", "full mode and pretraining: batches of similar lengths (the shuffled data in megabatches of up to 50 steps, each sorted by length, as transformers' group_by_length): less padding, faster epochs (frozen training has no batches to pad)", false)
+    .option("--learning-rate <lr>", text.learningRate, positiveNumberArg("--learning-rate", text.learningRateExample), text.learningRateDefault)
     .option("--weight-decay <wd>", "AdamW decoupled weight decay, not on biases and LayerNorm weights", nonNegativeNumberArg("--weight-decay", 0.01), d.weightDecay)
     .option("--adam-beta1 <b>", "AdamW beta1", numberArg("--adam-beta1", { min: 0, max: 1, maxExclusive: true, example: d.adamBeta1 }), d.adamBeta1)
     .option("--adam-beta2 <b>", "AdamW beta2", numberArg("--adam-beta2", { min: 0, max: 1, maxExclusive: true, example: d.adamBeta2 }), d.adamBeta2)

@@ -65,6 +65,7 @@ export function pretrainCommand(): Command {
     .option("--validation-split-percentage <pct>", "held-out share of the documents when the data has no validation split (the first ones, as run_mlm.py)", numberArg("--validation-split-percentage", { min: 0, max: 100, maxExclusive: true, example: 5 }), DEFAULT_MLM_ARGS.validationSplitPercentage)
     .option("--json", "print the final summary as JSON", false);
   addLoopOptions(cmd, {
+    learningRateExample: "1e-4",
     learningRate: "peak learning rate (from scratch, 1e-4 or more is typical)",
     learningRateDefault: DEFAULT_ARGS.learningRate,
     seed: "random seed for init, shuffling, masking and dropout",

@@ -127,6 +127,7 @@ export function trainCommand(): Command {
     .option("--export-onnx", "at the end, also write onnx/model.onnx and the int8 onnx/model_quantized.onnx for transformers.js (as `bertune export --quantize`)", false)
     .option("--json", "print the final summary as JSON", false);
   addLoopOptions(cmd, {
+    learningRateExample: "2e-5",
     learningRate: `peak learning rate (default: ${DEFAULT_ARGS.learningRate}, or ${FROZEN_DEFAULT_LEARNING_RATE} with --freeze-backbone)`,
     seed: "random seed for init, shuffling, dropout and the validation split",
     evalEvery: 'evaluate on the validation split every "epoch", every N steps, or "no"',
