@@ -244,3 +244,81 @@ describe("edges", () => {
     expect(() => linearHeadGradients(head, new Float32Array(1), [0], headGradientBuffers(head, 1), single(3))).toThrow(/objective of 3 labels for a head of 2/);
   });
 });
+
+describe("exact refusals and values the torch fixtures do not reach", () => {
+  const single = (k: number): Objective => ({ problemType: "single_label_classification", numLabels: k });
+  const thrown = (fn: () => unknown): Error => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error("expected a throw");
+  };
+  const plain = (fn: () => unknown): string => {
+    const e = thrown(fn);
+    expect(e).not.toBeInstanceOf(BertuneError);
+    return e.message;
+  };
+  const refusal = (fn: () => unknown) => {
+    const e = thrown(fn);
+    expect(e).toBeInstanceOf(BertuneError);
+    return { message: e.message, hint: (e as BertuneError).hint };
+  };
+
+  it("checkShapes: a row count that is not a whole non-negative number, and class weights on regression", () => {
+    const multi: Objective = { problemType: "multi_label_classification", numLabels: 2 };
+    // 3 targets of K = 2 make 1.5 rows; logits (3 ≥ 1.5·2) and targets (3 = 1.5·2) would pass the later checks
+    expect(plain(() => objectiveLoss(multi, new Float32Array(3), 1.5, [0, 1, 0]))).toBe("1.5 rows: 3 targets do not fill rows of 2 labels");
+    expect(plain(() => objectiveLoss(single(2), new Float32Array(0), -1, []))).toBe("-1 rows: 0 targets do not fill rows of 2 labels");
+    const weighted: Objective = { problemType: "regression", numLabels: 1, classWeights: Float32Array.from([2]) };
+    expect(plain(() => objectiveLoss(weighted, Float32Array.from([1]), 1, [0]))).toBe("regression takes no class weights");
+  });
+
+  it("label smoothing: below 0 refused, exactly 1 accepted (all mass spread over the K classes)", () => {
+    const z = Float32Array.from([0, Math.log(3)]);
+    expect(plain(() => objectiveLoss({ ...single(2), labelSmoothing: -0.1 }, z, 1, [0]))).toBe("label smoothing -0.1 is outside [0, 1]");
+    // ε = 1, one row [0, ln 3], class 0: L = (1/2)·(ln 4 + ln 4/3) = 0.5·1.6739764 = 0.8369882
+    // dL/dz = p − ε/K = [0.25 − 0.5, 0.75 − 0.5] = [−0.25, 0.25]
+    const grad = new Float32Array(2);
+    expect(objectiveLoss({ ...single(2), labelSmoothing: 1 }, z, 1, [0], grad)).toBeCloseTo(0.8369882, 6);
+    [-0.25, 0.25].forEach((g, i) => expect(grad[i]).toBeCloseTo(g, 6));
+  });
+
+  it("unsmoothed cross-entropy with a −∞ logit on a wrong class stays finite, as torch's", () => {
+    // row 0 [0, −∞], class 0: p = [1, 0] → −log p_0 = 0, gradient [0, 0]
+    // row 1 [0, ln 3], class 1: −log(3/4) = ln 4/3 = 0.2876821, gradient [0.25, −0.25] / 2
+    // mean = 0.2876821 / 2 = 0.1438410
+    const grad = new Float32Array(4);
+    expect(objectiveLoss(single(2), Float32Array.from([0, -Infinity, 0, Math.log(3)]), 2, [0, 1], grad)).toBeCloseTo(0.143841, 6);
+    [0, 0, 0.125, -0.125].forEach((g, i) => expect(grad[i]).toBeCloseTo(g, 6));
+  });
+
+  it("the sigmoid on negative logits is 1/(1 + e^−x)", () => {
+    // 1/(1 + e^1) = 0.2689414, 1/(1 + e^2) = 0.1192029, 1/(1 + e^0.5) = 0.3775407, 1/(1 + e^−3) = 0.9525741
+    const p = activate("multi_label_classification", Float32Array.from([-1, -2, -0.5, 3]), 2);
+    [0.2689414214, 0.119202922, 0.3775406688, 0.9525741268].forEach((v, i) => expect(p[i]).toBeCloseTo(v, 7));
+    // softmax of a negative row [−1, −1 − ln 3]: e^0 : e^−ln 3 = 3 : 1 → [0.75, 0.25]
+    const s = activate("single_label_classification", Float32Array.from([-1, -1 - Math.log(3)]), 2);
+    [0.75, 0.25].forEach((v, i) => expect(s[i]).toBeCloseTo(v, 7));
+  });
+
+  it("balancedWeights: refusals with their words, and targets that do not fit the rows", () => {
+    expect(refusal(() => balancedWeights("regression", [0.5], 1, 1))).toEqual({ message: "class weights apply to classification only, not to regression", hint: undefined });
+    expect(refusal(() => balancedWeights("single_label_classification", [0, 2, 0], 3, 4))).toEqual({
+      message: '"balanced" class weights need an example of every class in the training set; class 1, 3 has none',
+      hint: "give the weights explicitly, or drop the class from id2label",
+    });
+    expect(plain(() => balancedWeights("single_label_classification", [0, 1, 1], 2, 2))).toBe("3 class ids for 2 rows");
+    expect(plain(() => balancedWeights("multi_label_classification", [1, 0, 1], 2, 2))).toBe("3 targets for 2 rows × 2 labels");
+    // multi-label, 4 rows [1, 1], [0, 1], [0, 1], [0, 0]: label 0 has 1 positive → (4 − 1)/1 = 3; label 1 has 3 → (4 − 3)/3 = 1/3
+    expect(Array.from(balancedWeights("multi_label_classification", [1, 1, 0, 1, 0, 1, 0, 0], 4, 2))).toEqual([3, Math.fround(1 / 3)]);
+  });
+
+  it("objectiveLossTensor refuses logits whose columns are not the objective's labels", async () => {
+    await useBackend("wasm");
+    const z = tf.tensor2d([[0, 1, 2]]);
+    expect(plain(() => objectiveLossTensor(single(2), z as tf.Tensor2D, [0]))).toBe("logits of 3 columns for an objective of 2 labels");
+    z.dispose();
+  });
+});

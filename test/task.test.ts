@@ -6,11 +6,13 @@
  * the loss written out below on the initial head's logits.
  */
 import { describe, expect, it } from "vitest";
+import { BertuneError } from "../src/errors.js";
+import type { ProblemType } from "../src/problem-type.js";
 import { resolveArgs } from "../src/train/args.js";
 import { trainHead, type FeatureSplit } from "../src/train/head-trainer.js";
 import { LinearHead } from "../src/heads/linear-head.js";
 import { streamSeed, STREAM_INIT } from "../src/train/seeds.js";
-import { evaluateLogits, foldScale, isBetter, makeTask, targetsOf, type Label } from "../src/train/task.js";
+import { argmaxRows, evaluateLogits, evaluationTask, foldScale, isBetter, makeTask, targetsOf, type Label } from "../src/train/task.js";
 import { Rng } from "../src/util/rng.js";
 
 function features(n: number, h: number, labels: Label[], seed: number): FeatureSplit {
@@ -132,5 +134,162 @@ describe("the best-model metric", () => {
     expect(() => makeTask({ problemType: "regression", id2label: ["LABEL_0"], train: [[1]] }, { ...args, classWeights: "balanced" })).toThrow(/not to regression/);
     expect(() => makeTask({ problemType: "multi_label_classification", id2label: ["a", "b"], train: [[1, 0]] }, { ...args, labelSmoothingFactor: 0.1 })).toThrow(/--label-smoothing applies to single-label/);
     expect(() => makeTask({ problemType: "single_label_classification", id2label: ["a", "b"], train: [0, 1] }, { ...args, normalizeTargets: true })).toThrow(/--normalize-targets applies to regression/);
+  });
+});
+
+/** What fn throws (it must throw). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a throw");
+}
+
+/** A BertuneError's message and hint, exactly. */
+function refusal(fn: () => unknown): { message: string; hint: string | undefined } {
+  const e = thrown(fn);
+  expect(e).toBeInstanceOf(BertuneError);
+  return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
+}
+
+describe("makeTask's refusals and weights, exactly", () => {
+  const args = resolveArgs({ freezeBackbone: true });
+  const single = { problemType: "single_label_classification" as const, id2label: ["a", "b"], train: [0, 1] };
+
+  it("each option that does not fit the problem type or the labels: message and hint", () => {
+    expect(refusal(() => makeTask({ problemType: "multi_label_classification", id2label: ["a", "b"], train: [[1, 0]] }, { ...args, labelSmoothingFactor: 0.1 }))).toEqual({
+      message: "--label-smoothing applies to single-label classification, not to multi_label_classification",
+      hint: "drop --label-smoothing",
+    });
+    // Explicit weights (not "balanced", which balancedWeights would refuse with its own words) on regression.
+    expect(refusal(() => makeTask({ problemType: "regression", id2label: ["LABEL_0"], train: [[1]] }, { ...args, classWeights: [1] }))).toEqual({
+      message: "--class-weights applies to classification, not to regression",
+      hint: "drop --class-weights",
+    });
+    expect(refusal(() => makeTask({ problemType: "regression", id2label: ["LABEL_0"], train: [[1]] }, { ...args, classWeights: "balanced" }))).toEqual({
+      message: "--class-weights applies to classification, not to regression",
+      hint: "drop --class-weights",
+    });
+    expect(refusal(() => makeTask(single, { ...args, classWeights: [1, 2, 3] }))).toEqual({
+      message: "--class-weights has 3 weights but the data has 2 labels (a, b)",
+      hint: "give one weight per label, in id order, or --class-weights balanced",
+    });
+    expect(refusal(() => makeTask(single, { ...args, normalizeTargets: true }))).toEqual({
+      message: "--normalize-targets applies to regression",
+      hint: "drop --normalize-targets",
+    });
+  });
+
+  it("single-label --class-weights balanced: n/(K·count_c) from the class ids", () => {
+    // counts [3, 1] of n = 4, K = 2 → [4/(2·3), 4/(2·1)] = [2/3, 2]
+    const task = makeTask({ problemType: "single_label_classification", id2label: ["a", "b"], train: [0, 0, 1, 0] }, { ...args, classWeights: "balanced" });
+    expect(Array.from(task.objective.classWeights!)).toEqual([Math.fround(2 / 3), 2]);
+  });
+
+  it("--normalize-targets keeps std 1 for a constant target column", () => {
+    // column 0: [2, 2] → mean 2, variance 0 → std 1 (not 0); column 1: [1, 5] → mean 3, variance ((−2)² + 2²)/2 = 4 → std 2
+    const train = [[2, 1], [2, 5]];
+    const task = makeTask({ problemType: "regression", id2label: ["u", "v"], train }, { ...args, normalizeTargets: true });
+    expect(task.scale).toEqual({ mean: [2, 3], std: [1, 2] });
+    // (y − mean)/std: [(2−2)/1, (1−3)/2, (2−2)/1, (5−3)/2] = [0, −1, 0, 1]
+    expect(Array.from(targetsOf(task, train))).toEqual([0, -1, 0, 1]);
+  });
+
+  it("foldScale refuses a scale of another number of targets than the head's outputs", () => {
+    const tensors = {
+      "classifier.weight": { dtype: "F32" as const, shape: [2, 1], data: Float32Array.from([1, 2]) },
+      "classifier.bias": { dtype: "F32" as const, shape: [2], data: Float32Array.from([0, 0]) },
+    };
+    const e = thrown(() => foldScale(tensors, { mean: [0], std: [1] }));
+    expect(e).not.toBeInstanceOf(BertuneError);
+    expect((e as Error).message).toBe("a head of 2 outputs cannot take the scale of 1 targets");
+  });
+});
+
+describe("--metric-for-best-model refusals, exactly", () => {
+  const args = resolveArgs({ freezeBackbone: true });
+  const withMetric = (problemType: ProblemType, id2label: string[], train: Label[], metric: string) =>
+    makeTask({ problemType, id2label, train }, { ...args, metricForBestModel: metric });
+
+  it("a name that is not a metric of the problem type: the message names it, the hint lists the ones that are", () => {
+    expect(refusal(() => withMetric("single_label_classification", ["a", "b"], [0, 1], "eval_mse"))).toEqual({
+      message: '"eval_mse" is not a metric of single-label-classification',
+      hint: "Use one of: loss, accuracy, macro_precision, macro_recall, macro_f1, precision, recall, f1, micro_f1, weighted_precision, weighted_recall, weighted_f1, matthews_correlation (or mcc); an eval_ prefix is allowed.",
+    });
+    expect(refusal(() => withMetric("multi_label_classification", ["a", "b"], [[1, 0]], "mcc"))).toEqual({
+      message: '"mcc" is not a metric of multi-label-classification',
+      hint: "Use one of: loss, micro_f1, macro_f1, micro_precision, micro_recall, macro_precision, macro_recall, f1, subset_accuracy, accuracy, hamming_loss; an eval_ prefix is allowed.",
+    });
+    expect(refusal(() => withMetric("regression", ["LABEL_0"], [[1]], "accuracy"))).toEqual({
+      message: '"accuracy" is not a metric of regression',
+      hint: "Use one of: loss, mse, rmse, mae, pearson, spearman, r2; an eval_ prefix is allowed.",
+    });
+  });
+
+  it("an unknown problem type is refused by name", () => {
+    expect(refusal(() => withMetric("ranking" as ProblemType, ["a"], [0], "accuracy"))).toEqual({ message: 'unknown problem type "ranking"', hint: undefined });
+  });
+});
+
+describe("evaluateLogits by hand, per problem type", () => {
+  it("single-label, K = 3: argmax with ties to the first maximum (numpy's argmax); report and plain cross-entropy", () => {
+    const task = evaluationTask("single_label_classification", ["a", "b", "c"]);
+    // rows: [0, 1, 2] → 2; [3, 3, 0] → 0 (tie, first); [0, 5, 5] → 1 (tie, first); [2, 0, 1] → 0
+    const logits = Float32Array.from([0, 1, 2, 3, 3, 0, 0, 5, 5, 2, 0, 1]);
+    const labels = [2, 0, 1, 1];
+    expect(argmaxRows(logits, 3)).toEqual([2, 0, 1, 0]);
+    const e = evaluateLogits(task, logits, labels);
+    // per class (P, R, F1, support): a (1/2, 1, 2/3, 1), b (1, 1/2, 2/3, 2), c (1, 1, 1, 1)
+    // macro P = (1/2 + 1 + 1)/3 = 5/6, macro R = 5/6, macro F1 = (2/3 + 2/3 + 1)/3 = 7/9
+    // weighted P = (1·1/2 + 2·1 + 1·1)/4 = 7/8, weighted R = (1 + 2·1/2 + 1)/4 = 3/4, weighted F1 = (2/3 + 4/3 + 1)/4 = 3/4
+    // MCC: c = 3, s = 4, t = [1, 2, 1], p = [2, 1, 1]: (3·4 − (2 + 2 + 1)) / √((16 − 6)·(16 − 6)) = 7/10
+    expect(Object.keys(e.metrics)).toEqual(["accuracy", "macro_precision", "macro_recall", "macro_f1", "precision", "recall", "f1", "micro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "matthews_correlation"]);
+    const want = { accuracy: 3 / 4, macro_precision: 5 / 6, macro_recall: 5 / 6, macro_f1: 7 / 9, precision: 5 / 6, recall: 5 / 6, f1: 7 / 9, micro_f1: 3 / 4, weighted_precision: 7 / 8, weighted_recall: 3 / 4, weighted_f1: 3 / 4, matthews_correlation: 7 / 10 };
+    for (const [name, v] of Object.entries(want)) expect(e.metrics[name], name).toBeCloseTo(v, 12);
+    expect(e.report.problemType).toBe("single_label_classification");
+    // −log p of the true class per row: ln(1 + e^−1 + e^−2) = 0.4076060, ln(2 + e^−3) = 0.7177359,
+    // ln(2 + e^−5) = 0.6965105, 2 + ln(1 + e^−2 + e^−1) = 2.4076060; mean = 4.2294584 / 4 = 1.0573646
+    expect(e.loss).toBeCloseTo(1.0573646, 6);
+  });
+
+  it("multi-label at threshold 0.5: a logit of exactly 0 (σ = 0.5) is predicted; report and BCE", () => {
+    const task = evaluationTask("multi_label_classification", ["x", "y"], 0.5);
+    const LN3 = Math.log(3);
+    // σ: [0.5, 0.25], [0.75, 0.5], [0.25, 0.881] → predictions [1, 0], [1, 1], [0, 1]
+    const logits = Float32Array.from([0, -LN3, LN3, 0, -LN3, 2]);
+    const labels = [[1, 0], [1, 0], [0, 1]];
+    const e = evaluateLogits(task, logits, labels);
+    // x: tp 2, fp 0, fn 0 → P = R = F1 = 1; y: tp 1, fp 1 (row 1), fn 0 → P = 1/2, R = 1, F1 = 2/3
+    // micro: tp 3, fp 1, fn 0 → P = 3/4, R = 1, F1 = 6/7; macro P = 3/4, R = 1, F1 = (1 + 2/3)/2 = 5/6
+    // subset accuracy: rows 0 and 2 of 3 = 2/3; hamming: 1 wrong cell of 6 = 1/6
+    expect(Object.keys(e.metrics)).toEqual(["micro_f1", "macro_f1", "micro_precision", "micro_recall", "macro_precision", "macro_recall", "f1", "subset_accuracy", "accuracy", "hamming_loss"]);
+    const want = { micro_f1: 6 / 7, macro_f1: 5 / 6, micro_precision: 3 / 4, micro_recall: 1, macro_precision: 3 / 4, macro_recall: 1, f1: 6 / 7, subset_accuracy: 2 / 3, accuracy: 2 / 3, hamming_loss: 1 / 6 };
+    for (const [name, v] of Object.entries(want)) expect(e.metrics[name], name).toBeCloseTo(v, 12);
+    expect(e.report.problemType).toBe("multi_label_classification");
+    // cells: softplus(−0) = ln 2, softplus(−ln 3) = ln 4/3, softplus(−ln 3) = ln 4/3, softplus(0) = ln 2, ln 4/3, softplus(−2) = ln(1 + e^−2)
+    // = (2·0.6931472 + 3·0.2876821 + 0.1269280) / 6 = 2.3762686 / 6 = 0.3960448
+    expect(e.loss).toBeCloseTo(0.3960448, 6);
+  });
+
+  it("normalised regression, K = 2, logits of a padded batch: metrics in the data's units, loss on normalised targets", () => {
+    const args = resolveArgs({ freezeBackbone: true, normalizeTargets: true });
+    const labels = [[-1, 5], [3, 15]];
+    // mean [1, 10], std [2, 5]
+    const task = makeTask({ problemType: "regression", id2label: ["u", "v"], train: labels }, args);
+    expect(task.scale).toEqual({ mean: [1, 10], std: [2, 5] });
+    // two rows of logits and a padding row that is not an example
+    const logits = Float32Array.from([-1, -1, 0.5, 1, 99, 99]);
+    const e = evaluateLogits(task, logits, labels);
+    // predictions z·std + mean: [−1·2 + 1, −1·5 + 10] = [−1, 5], [0.5·2 + 1, 1·5 + 10] = [2, 15]
+    // u: errors [0, −1] → mse 1/2, rmse √(1/2), mae 1/2, pearson 1, spearman 1, r2 1 − 1/((−2)² + 2²) = 7/8
+    // v: exact → mse 0, rmse 0, mae 0, pearson 1, spearman 1, r2 1; the report averages the two
+    expect(Object.keys(e.metrics)).toEqual(["mse", "rmse", "mae", "pearson", "spearman", "r2"]);
+    const want = { mse: 1 / 4, rmse: Math.SQRT1_2 / 2, mae: 1 / 4, pearson: 1, spearman: 1, r2: 15 / 16 };
+    for (const [name, v] of Object.entries(want)) expect(e.metrics[name], name).toBeCloseTo(v, 12);
+    expect(e.report.problemType).toBe("regression");
+    // normalised targets [−1, −1, 1, 1] against [−1, −1, 0.5, 1]: (0 + 0 + 0.25 + 0)/4 = 0.0625
+    expect(e.loss).toBe(0.0625);
   });
 });
