@@ -23,6 +23,7 @@ export default defineConfig({
       "test/metrics.problem-types.test.ts",
       "test/metrics.test.ts",
       "test/data.columns-labels.test.ts",
+      "test/targets.test.ts",
       "test/library.test.ts",
     ],
     pool: "forks",

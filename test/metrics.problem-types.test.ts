@@ -382,6 +382,108 @@ describe("regressionReport", () => {
   });
 });
 
+describe("regression and multi-label: exact edge cases and refusals", () => {
+  /** The BertuneError `f` throws, as { message, hint }. */
+  const refusal = (f: () => unknown): { message: string; hint: string | undefined } => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(BertuneError);
+      return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
+    }
+    throw new Error("expected a BertuneError, but nothing was thrown");
+  };
+  const EMPTY = { message: "cannot compute metrics on an empty set of examples", hint: "Check that the evaluation split is not empty." };
+
+  it("pearson of two points is the product of the signs of the differences", () => {
+    // x = [3, 1] falls (1 − 3 = −2, sign −1) though its sum 3 + 1 = 4 is positive; y rises (sign +1) → −1
+    expect(pearson([3, 1], [0, 1])).toBe(-1);
+    // both fall: (−1)·(−1) = 1
+    expect(pearson([3, 1], [1, 0])).toBe(1);
+    // a constant pair is NaN, not sign(0)·sign(…) = 0
+    expect(pearson([5, 5], [1, 2])).toBeNaN();
+    expect(pearson([1, 2], [4, 4])).toBeNaN();
+  });
+
+  it("pearson and spearman refuse vectors of different lengths", () => {
+    expect(refusal(() => pearson([1, 2, 3], [1, 2]))).toEqual({ message: "pearson: 3 values against 2", hint: undefined });
+    expect(refusal(() => spearman([1, 2, 3], [1, 2]))).toEqual({ message: "spearman: 3 values against 2", hint: undefined });
+  });
+
+  it("ties at the end of the array", () => {
+    // [3,1,2,2] sorted: 1 (rank 1), 2,2 (ranks 2,3 → 2.5), 3 (rank 4)
+    expect(Array.from(averageRanks([3, 1, 2, 2]))).toEqual([4, 1, 2.5, 2.5]);
+    expect(Array.from(averageRanks([2, 2, 2]))).toEqual([2, 2, 2]);
+    /*
+     * spearmanr([1,2,3,3], [1,2,3,4]): ranks [1,2,3.5,3.5] and [1,2,3,4], both mean 2.5;
+     * deviations [−1.5,−0.5,1,1] and [−1.5,−0.5,0.5,1.5]: Σxy = 2.25+0.25+0.5+1.5 = 4.5,
+     * Σx² = 2.25+0.25+1+1 = 4.5, Σy² = 2.25+0.25+0.25+2.25 = 5 → 4.5/√(4.5·5) = √0.9
+     */
+    close(spearman([1, 2, 3, 3], [1, 2, 3, 4]), Math.sqrt(0.9));
+    close(spearman([1, 2, 3, 3], [1, 2, 3, 4]), 0.9486832980505138);
+  });
+
+  it("R² of a perfect prediction is 1, also when Σ(y − ȳ)² underflows to 0", () => {
+    // constant targets predicted exactly (r2_score([4,4],[4,4]) = 1.0 with force_finite)
+    expect(regressionReport([4, 4], [4, 4], ["y"]).r2).toBe(1);
+    // t = [0, 1e-200] is not constant, but t̄ = 5e-201 and (±5e-201)² = 2.5e-401 underflow to 0:
+    // SStot = 0 and SSres = 0 → 1 (not 1 − 0/0 = NaN), as sklearn (numerator 0 → 1.0)
+    const r = regressionReport([0, 1e-200], [0, 1e-200], ["y"]);
+    expect(r.r2).toBe(1);
+    expect(r.mse).toBe(0);
+  });
+
+  it("a non-finite value is located by example and target (row-major n × T)", () => {
+    // cell 3 of a 2-target matrix is example ⌊3/2⌋ = 1, target 3 mod 2 = 1 ("b")
+    expect(refusal(() => regressionReport([1, 2, 3, NaN], [1, 2, 3, 4], ["a", "b"]))).toEqual({
+      message: 'true value at example 1, target "b" is NaN: regression metrics need finite numbers',
+      hint: "Check the regression targets (a missing or non-numeric label?) and the model's outputs.",
+    });
+    // cell 4 of a 2-target matrix: example 2, target "a"
+    expect(refusal(() => regressionReport([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, -Infinity, 6], ["a", "b"])).message).toBe(
+      'predicted value at example 2, target "a" is -Infinity: regression metrics need finite numbers',
+    );
+  });
+
+  it("both reports refuse an empty set with the same hint", () => {
+    expect(refusal(() => regressionReport([], [], ["y"]))).toEqual(EMPTY);
+    expect(refusal(() => multiLabelReport([], [], ["x"]))).toEqual(EMPTY);
+  });
+
+  it("multi-label: a non-indicator value names the matrix, the example and the label", () => {
+    const hint = "Multi-label targets and predictions are 0/1 indicator matrices (threshold the sigmoid probabilities first, e.g. at 0.5).";
+    expect(refusal(() => multiLabelReport([1, 0.7], [1, 0], ["x", "y"]))).toEqual({
+      message: 'the true multi-label matrix has 0.7 at example 0, label "y": expected 0 or 1',
+      hint,
+    });
+    // cell 2 of a 2-label matrix: example 1, label "x"
+    expect(refusal(() => multiLabelReport([1, 0, 1, 1], [1, 0, 2, 1], ["x", "y"]))).toEqual({
+      message: 'the predicted multi-label matrix has 2 at example 1, label "x": expected 0 or 1',
+      hint,
+    });
+  });
+
+  it("multi-label samples F1 of a row with 2 true positives and 3 predictions", () => {
+    // one row: true {a,b}, predicted {a,b,c}: tp 2, |true| 2, |pred| 3
+    //   P = 2/3, R = 2/2 = 1, F1 = 2·2/(2+3) = 4/5 (sklearn f1_score(average="samples"))
+    const r = multiLabelReport([1, 1, 0], [1, 1, 1], ["a", "b", "c"]);
+    expect(r.samplesF1).toBe(0.8);
+    close(r.samplesPrecision, 2 / 3);
+    expect(r.samplesRecall).toBe(1);
+    // micro: the same counts pooled → P 2/3, R 1, F1 4/5
+    expect(r.microF1).toBe(0.8);
+  });
+
+  it("multi-label: no true positive gives micro scores of +0 (not −0)", () => {
+    // true {a}, predicted {b}: Σtp = 0, Σpredicted = 1, Σtrue = 1 → P = 0/1, R = 0/1, F1 = 0/2, all +0
+    const r = multiLabelReport([1, 0], [0, 1], ["a", "b"]);
+    expect(r.microPrecision).toBe(0);
+    expect(r.microRecall).toBe(0);
+    expect(r.microF1).toBe(0);
+    expect(r.hammingLoss).toBe(1);
+  });
+});
+
 describe("metric names", () => {
   it("DEFAULT_METRIC is one of each problem type's names", () => {
     expect(DEFAULT_METRIC).toEqual({ single_label_classification: "accuracy", multi_label_classification: "macro_f1", regression: "mse" });
