@@ -12,6 +12,7 @@ export default defineConfig({
       "test/feature-cache.test.ts",
       "test/full-trainer.test.ts",
       "test/step-loop.test.ts",
+      "test/trainer.test.ts",
       "test/pretrain-reference.test.ts",
       "test/pretrain-collator.test.ts",
       "test/tfjs-bert.test.ts",

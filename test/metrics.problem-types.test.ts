@@ -431,6 +431,8 @@ describe("regression and multi-label: exact edge cases and refusals", () => {
     const r = regressionReport([0, 1e-200], [0, 1e-200], ["y"]);
     expect(r.r2).toBe(1);
     expect(r.mse).toBe(0);
+    // ... and a wrong prediction of them scores 0, as sklearn's force_finite does for SStot = 0 (not −Infinity).
+    expect(regressionReport([0, 1e-200], [1, 1], ["y"]).r2).toBe(0);
   });
 
   it("a non-finite value is located by example and target (row-major n × T)", () => {

@@ -325,6 +325,18 @@ describe("encodeTargets: multi-label from lists of labels", () => {
     }
   });
 
+  it("refuses a whole label that is neither a list, a string nor an id (true, an object): never read as no labels", () => {
+    for (const [v, shown] of [
+      [true, "true"],
+      [{ joy: 1 }, '{"joy":1}'],
+    ] as const) {
+      expect(refusal(() => encodeTargets("emo", { train: at("train.jsonl", [["joy"], v]) }, SEP)), shown).toEqual({
+        message: `train.jsonl, line 3: the label ${shown} is not a label id or name.`,
+        hint: ITEM_HINT,
+      });
+    }
+  });
+
   it("refuses missing labels", () => {
     for (const v of [null, undefined]) {
       expect(refusal(() => encodeTargets("emo", { train: at("train.jsonl", [["joy"], v]) }, SEP)), String(v)).toEqual({

@@ -128,16 +128,12 @@ function encodeMultiLabel(dataset: string, splits: LabelSplits, o: TargetOptions
 
   const items = (raw: RawLabel): Item[] => {
     const v = raw.value;
-    const cells: unknown[] = Array.isArray(v)
-      ? v
-      : typeof v === "string"
-        ? v.split(o.separator).map((s) => s.trim()).filter((s) => s !== "")
-        : typeof v === "number"
-          ? [v]
-          : [];
     if (v === null || v === undefined) {
       throw new BertuneError(`${raw.where}: the labels are missing.`, "Give every example its list of labels (an empty list when none applies).");
     }
+    // A lone number is one label id; anything else that is not a list or a string (true, an object) is
+    // refused below as one label that is neither an id nor a name, never read as "no labels".
+    const cells: unknown[] = Array.isArray(v) ? v : typeof v === "string" ? v.split(o.separator).map((s) => s.trim()).filter((s) => s !== "") : [v];
     return cells.map((c) => {
       const x = typeof c === "string" ? numeric(c) : c;
       if (typeof x === "number" && Number.isInteger(x)) return { kind: "int", value: x };

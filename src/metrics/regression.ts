@@ -114,7 +114,9 @@ function r2(t: Float64Array, p: Float64Array): number {
   const mt = meanOf(t);
   let den = 0;
   for (let i = 0; i < t.length; i++) den += (t[i] - mt) ** 2;
-  return num === 0 ? 1 : 1 - num / den;
+  if (num === 0) return 1;
+  // Targets that differ by less than float64 can square (1e-200) leave den 0: as a constant column (force_finite).
+  return den === 0 ? 0 : 1 - num / den;
 }
 
 function targetMetrics(name: string, t: Float64Array, p: Float64Array): TargetMetrics {
