@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { BertuneError } from "../src/errors.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, tensorToFloat32 } from "../src/formats/safetensors.js";
 import { loadFullModelSource, type FullModelSource } from "../src/model.js";
@@ -236,6 +237,18 @@ describe("full fine-tuning in tensorflow.js", () => {
     const r = await trainFull({ source, dataset: long, args: base({ ...one, maxLength: positions * 4 }) });
     expect(Number.isFinite(r.trainLoss)).toBe(true);
     r.model.dispose();
+  });
+
+  it("stops on a non-finite loss, and refuses to resume a run of another length, each with its hint", async () => {
+    const nan = (await trainFull({ source, dataset: data, args: base({ learningRate: 1e12, maxGradNorm: 0, evalStrategy: "no" }) }).catch((e: unknown) => e)) as BertuneError;
+    expect(nan).toBeInstanceOf(BertuneError);
+    expect(nan.message).toMatch(/^the training loss became (NaN|Infinity|-Infinity) at step \d+$/);
+    expect(nan.hint).toBe("lower --learning-rate, or check the data for broken rows");
+    const out = tempDir();
+    (await trainFull({ source, dataset: data, args: base({ numTrainEpochs: 1, saveStrategy: "epoch", evalStrategy: "no" }), outputDir: out })).model.dispose();
+    const err = (await trainFull({ source, dataset: data, args: base({ numTrainEpochs: 2, resumeFromCheckpoint: "latest", evalStrategy: "no" }), outputDir: out }).catch((e: unknown) => e)) as BertuneError;
+    expect(err.message).toBe(`${join(out, "checkpoint-10")} was trained for 10 steps, this run has 20`);
+    expect(err.hint).toBe("resume with the same data set, epochs (or --max-steps), batch size and accumulation");
   });
 
   it("--from-scratch starts from random weights with std initializer_range", async () => {
