@@ -14,6 +14,7 @@ export default defineConfig({
       "test/step-loop.test.ts",
       "test/trainer.test.ts",
       "test/pretrain-reference.test.ts",
+      "test/masked-lm.test.ts",
       "test/pretrain-collator.test.ts",
       "test/tfjs-bert.test.ts",
       "test/head-trainer.test.ts",
