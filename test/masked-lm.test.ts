@@ -307,6 +307,23 @@ describe("BertForMaskedLM.fromSafetensors: a checkpoint without the pooler", () 
   });
 });
 
+describe("BertForMaskedLM.fromSafetensors: more layers than config.json says", () => {
+  it("refuses them with or without a pooler (never drops a layer silently)", () => {
+    const tiny = readSafetensors(TINY_FILE);
+    const tensors = tensorsOf(tiny);
+    // A third layer: layer 1's tensors copied as layer 2.
+    for (const [name, t] of Object.entries(tensors)) if (name.startsWith("encoder.layer.1.")) tensors[name.replace("layer.1.", "layer.2.")] = t;
+    const expected = (file: SafetensorsFile) => ({
+      message: `${file.source} holds 3 encoder layers, but config.json says num_hidden_layers 2`,
+      hint: "the weights do not belong to a BERT model with this config.json",
+    });
+    const withPooler = checkpoint(tensors);
+    expect(refusal(() => BertForMaskedLM.fromSafetensors(withPooler, tinyConfig, SEEDS))).toEqual(expected(withPooler));
+    const withoutPooler = checkpoint(edit(tensors, { "pooler.dense.weight": undefined, "pooler.dense.bias": undefined }));
+    expect(refusal(() => BertForMaskedLM.fromSafetensors(withoutPooler, tinyConfig, SEEDS))).toEqual(expected(withoutPooler));
+  });
+});
+
 describe("BertForMaskedLM.loss", () => {
   let model: BertForMaskedLM;
   const batch = () => batchTensors({ inputIds: [[101, 2023, 103, 1037, 103, 102], [101, 7592, 103, 102, 0, 0]], tokenTypeIds: [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]], attentionMask: [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]] });

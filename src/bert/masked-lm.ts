@@ -4,7 +4,7 @@ import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite
 import { maskedLmLoss, MLM_PREFIX, MlmHead } from "../heads/mlm-head.js";
 import type { BertConfig } from "./config.js";
 import { embeddingLookup, TfBertModel, type BertInputs } from "./tfjs-bert.js";
-import { bertParameterShapes } from "./weights.js";
+import { readBertWeights } from "./weights.js";
 
 /** A masked batch's targets: flat positions (row × seqLen + column) of the masked tokens and their original ids. */
 export interface MaskedTargets {
@@ -59,19 +59,11 @@ export class BertForMaskedLM {
     let poolerInitialised = false;
     if (hasPooler(file)) bert = TfBertModel.fromSafetensors(file, config);
     else {
-      // Every tensor but the pooler from the file, the pooler as transformers initialises a missing one.
+      // Every tensor but the pooler from the file (checked as any checkpoint), the pooler as transformers initialises a missing one.
       bert = TfBertModel.random(config, seeds.encoder);
-      const legacy = (n: string) => [n, n.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta")];
+      const values = readBertWeights(file, config, { withoutPooler: true });
       tf.tidy(() => {
-        for (const [name, shape] of bertParameterShapes(config)) {
-          if (name.startsWith("pooler.")) continue;
-          const stored = legacy(name).flatMap((n) => [`bert.${n}`, n]).find((n) => file.tensors.has(n));
-          if (!stored) {
-            throw new BertuneError(`${file.source ?? "model.safetensors"} has no tensor "${name}" (nor "bert.${name}")`, "the weights do not belong to a BERT model with this config.json");
-          }
-          expectTensor(file, stored, shape);
-          bert.p(name).assign(tf.tensor(tensorToFloat32(file, stored), shape));
-        }
+        for (const [name, v] of values) bert.p(name).assign(tf.tensor(v, bert.p(name).shape));
       });
       poolerInitialised = true;
     }

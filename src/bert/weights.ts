@@ -56,7 +56,7 @@ function legacyName(name: string): string {
  * Stored names may carry the "bert." prefix (BertFor* checkpoints) and old LayerNorm names
  * (gamma/beta); any other tensor (MLM/NSP heads, a classifier) is ignored. Shapes are checked.
  */
-export function readBertWeights(file: SafetensorsFile, config: BertConfig): Map<string, Float32Array> {
+export function readBertWeights(file: SafetensorsFile, config: BertConfig, o: { withoutPooler?: boolean } = {}): Map<string, Float32Array> {
   const names = new Map<string, string>();
   for (const stored of file.tensors.keys()) {
     const bare = legacyName(stored.startsWith("bert.") ? stored.slice(5) : stored);
@@ -73,6 +73,8 @@ export function readBertWeights(file: SafetensorsFile, config: BertConfig): Map<
   }
   const values = new Map<string, Float32Array>();
   for (const [name, shape] of bertParameterShapes(config)) {
+    // withoutPooler: a checkpoint that has none (BertForMaskedLM without add_pooling_layer); the caller initialises it.
+    if (o.withoutPooler && name.startsWith("pooler.")) continue;
     const stored = names.get(name);
     if (!stored) {
       throw new BertuneError(
