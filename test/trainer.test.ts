@@ -19,10 +19,15 @@ const quick = { numTrainEpochs: 1, perDeviceTrainBatchSize: 16, evalStrategy: "n
 describe("the Trainer", () => {
   it("frozen, from a folder name: loads and closes the encoder, clamps --max-length to the positions and says so", async () => {
     const lines: string[] = [];
-    const trainer = new Trainer({ model: TINY_MODEL, dataset: data, args: { ...quick, freezeBackbone: true, maxLength: 10_000 }, featureCache: false, log: (l) => lines.push(l) });
+    const bars: string[] = [];
+    const progress = (label: string) => (bars.push(label), { tick() {}, done() {} });
+    const trainer = new Trainer({ model: TINY_MODEL, dataset: data, args: { ...quick, freezeBackbone: true, maxLength: 10_000 }, featureCache: false, log: (l) => lines.push(l), progress });
     expect(trainer.mode).toBe("frozen");
     const r = await trainer.train();
     expect(lines).toContain("--max-length 10000 exceeds the model's 128 positions: using 128");
+    // Without --strategy auto, no strategy line; the head's training reports progress through the same factory.
+    expect(lines.some((l) => l.startsWith("--strategy"))).toBe(false);
+    expect(bars).toContain("training");
     expect(trainer.args.maxLength).toBe(128);
     expect([r.mode, r.backend, r.base.id, r.base.local, r.strategy]).toEqual(["frozen", "cpu", TINY_MODEL, true, undefined]);
     expect(r.featuresFromCache).toEqual({ train: false, validation: false });
@@ -54,6 +59,12 @@ describe("the Trainer", () => {
     await model.close();
   });
 
+  it("full, from a folder name: loads the safetensors source itself", async () => {
+    const r = await new Trainer({ model: TINY_MODEL, dataset: data, args: quick }).train();
+    expect([r.mode, r.backend, r.base.id]).toEqual(["full", "wasm", TINY_MODEL]);
+    r.dispose();
+  });
+
   it("--strategy auto picks the mode by size, logs why, and reports it", async () => {
     const lines: string[] = [];
     const source = await loadFullModelSource(TINY_MODEL);
@@ -68,7 +79,8 @@ describe("the Trainer", () => {
 
   it("refuses empty splits before loading anything", async () => {
     const noTrain = { ...data, splits: { ...data.splits, train: [] } };
-    await expect(new Trainer({ model: TINY_MODEL, dataset: noTrain, args: quick }).train()).rejects.toThrow(/^the training split is empty$/);
+    const empty = (await new Trainer({ model: TINY_MODEL, dataset: noTrain, args: quick }).train().catch((e: unknown) => e)) as BertuneError;
+    expect([empty.message, empty.hint]).toEqual(["the training split is empty", "check the data set"]);
     const noValidation = { ...data, splits: { ...data.splits, validation: [] } };
     const err = (await new Trainer({ model: TINY_MODEL, dataset: noValidation, args: quick }).train().catch((e: unknown) => e)) as BertuneError;
     expect([err.message, err.hint]).toEqual(["the validation split is empty", "pass --validation-ratio, or give a validation file"]);
