@@ -13,6 +13,7 @@ export default defineConfig({
       "test/full-trainer.test.ts",
       "test/step-loop.test.ts",
       "test/trainer.test.ts",
+      "test/onnx-classifier.test.ts",
       "test/pretrain-reference.test.ts",
       "test/masked-lm.test.ts",
       "test/pretrain-collator.test.ts",
