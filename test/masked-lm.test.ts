@@ -18,6 +18,7 @@ import { readSafetensors, tensorToFloat32, writeSafetensors, type SafetensorsFil
 import { MlmHead, mlmHeadShapes } from "../src/heads/mlm-head.js";
 import { Rng } from "../src/util/rng.js";
 import { SHARED, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
+import { refusal } from "./helpers/errors.js";
 
 const HUB = join(SHARED, "models/bert-tiny-hub-layout/model-repo");
 const HUB_FILE = join(HUB, "model.safetensors");
@@ -57,16 +58,6 @@ function edit(tensors: Record<string, TensorToWrite>, changes: Record<string, st
   return out;
 }
 
-/** The BertuneError `f` throws, as { message, hint }. */
-function refusal(f: () => unknown): { message: string; hint?: string } {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BertuneError);
-    return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
-  }
-  throw new Error("expected a BertuneError, nothing was thrown");
-}
 
 /** The stored name of a model variable in the hub-layout (BertForPreTraining, gamma/beta) checkpoint. */
 const hubName = (name: string) => name.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta");

@@ -6,6 +6,7 @@ import { formatReport } from "../src/metrics/format.js";
 import { multiLabelReport } from "../src/metrics/multilabel.js";
 import { averageRanks, pearson, regressionReport, spearman } from "../src/metrics/regression.js";
 import { DEFAULT_METRIC, flatMetrics, greaterIsBetter, METRIC_NAMES, resolveMetricName, type EvalReport } from "../src/metrics/report.js";
+import { refusal } from "./helpers/errors.js";
 
 /*
  * Every expected number is worked out by hand in the comments and was then checked against
@@ -383,16 +384,6 @@ describe("regressionReport", () => {
 });
 
 describe("regression and multi-label: exact edge cases and refusals", () => {
-  /** The BertuneError `f` throws, as { message, hint }. */
-  const refusal = (f: () => unknown): { message: string; hint: string | undefined } => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(BertuneError);
-      return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
-    }
-    throw new Error("expected a BertuneError, but nothing was thrown");
-  };
   const EMPTY = { message: "cannot compute metrics on an empty set of examples", hint: "Check that the evaluation split is not empty." };
 
   it("pearson of two points is the product of the signs of the differences", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BertuneError } from "../src/errors.js";
 import type { RawLabel } from "../src/data/labels.js";
 import { detectProblemType, encodeTargets, type TargetOptions } from "../src/data/targets.js";
+import { refusal } from "./helpers/errors.js";
 
 /*
  * src/data/targets.ts called directly: problem-type detection (and its reason strings), the
@@ -13,16 +13,6 @@ const at = (file: string, values: unknown[], first = 2): RawLabel[] => values.ma
 
 const SEP: TargetOptions = { separator: "," };
 
-/** The BertuneError `f` throws, as { message, hint }. */
-function refusal(f: () => unknown): { message: string; hint: string | undefined } {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BertuneError);
-    return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
-  }
-  throw new Error("expected a BertuneError, but nothing was thrown");
-}
 
 const REGRESSION_HINT = "Regression needs a number for every example; remove such rows, or pick the label column with --label-column.";
 const COLUMN_HINT = "Give each label column 0 (absent) or 1 (present), or pass --problem-type regression for numeric targets.";

@@ -14,3 +14,14 @@ export async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<Be
   }
   throw new Error("expected a BertuneError");
 }
+
+/** The BertuneError that `f` throws synchronously, as { message, hint }; fails the test otherwise. */
+export function refusal(f: () => unknown): { message: string; hint: string | undefined } {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BertuneError);
+    return { message: (e as BertuneError).message, hint: (e as BertuneError).hint };
+  }
+  throw new Error("expected a BertuneError, but nothing was thrown");
+}
