@@ -54,12 +54,7 @@ interface Row {
 }
 const rows: Row[] = [];
 let peakRss = 0;
-/** Record the process's RSS now; returns it. */
-const sampleRss = () => {
-  const rss = process.memoryUsage().rss;
-  peakRss = Math.max(peakRss, rss);
-  return rss;
-};
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
 
 const SHAPES: Record<string, Partial<BertConfig>> = {
@@ -121,11 +116,18 @@ function peakMemoryOf(row: "tiny" | "mini", backend: string): number | undefined
   return (JSON.parse(r.stdout.trim().split("\n").pop()!) as { maxRssBytes: number }).maxRssBytes;
 }
 
+/** The two full fine-tuning rows measured again for memory: bert-random-tiny on SST-2, and the bert-mini shape at 32 × 128. */
+function tinyRow(tiny: FullModelSource, groupByLength = false) {
+  return fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false, groupByLength);
+}
+function miniRow(tiny: FullModelSource) {
+  return fullTraining({ ...tiny, config: { ...tiny.config, ...SHAPES["bert-mini"] } }, dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+}
+
 async function peakMemoryChild(row: string, backend: Device): Promise<void> {
   await useBackend(backend);
   const tiny = await loadFullModelSource(TINY);
-  if (row === "tiny") await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
-  else await fullTraining({ ...tiny, config: { ...tiny.config, ...SHAPES["bert-mini"] } }, dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+  await (row === "tiny" ? tinyRow(tiny) : miniRow(tiny));
   process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + "\n");
 }
 
@@ -227,7 +229,7 @@ async function main() {
   for (const b of backends) {
     await useBackend(b as Device);
     process.stderr.write(`full fine-tuning on ${b}...\n`);
-    const t = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false);
+    const t = await tinyRow(tiny);
     if (b === "cpu") cpuTiny = t.seqPerS;
     const padded = (x: { paddedPerSeq: number }) => `${x.paddedPerSeq.toFixed(1)} tokens/seq padded`;
     if (!torchTiny) {
@@ -237,9 +239,9 @@ async function main() {
     rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32", backend: b, seqPerS: t.seqPerS, peakRss: peakMemoryOf("tiny", b), baseline: torchTiny && { name: `${torchTiny.impl} (${torchTinySeq} tokens/seq, as bertune's padded batches)`, seqPerS: torchTiny.seqPerS, peakRss: torchTiny.peakRss }, note: `${t.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(t)}` });
     if (b === "cpu") continue; // the pure-JS backend is only the slow fallback
     // The group_by_length lever, against the same run without it: less padding in the same epoch.
-    const g = await fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false, true);
+    const g = await tinyRow(tiny, true);
     rows.push({ what: "full fine-tune bert-random-tiny, SST-2, len 64, batch 32, --group-by-length", backend: b, seqPerS: g.seqPerS, baseline: { name: "the row above (no grouping)", seqPerS: t.seqPerS }, note: `${g.flat ? "tensors flat" : "TENSOR COUNT GREW"}; ${padded(g)}` });
-    const mini = await fullTraining(withShape(SHAPES["bert-mini"]), dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+    const mini = await miniRow(tiny);
     rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, peakRss: peakMemoryOf("mini", b), baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS, peakRss: torchMini.peakRss }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
     if (b !== "wasm" || flag("--base")) {
       const base = await fullTraining(withShape(SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
