@@ -127,8 +127,8 @@ function miniRow(tiny: FullModelSource) {
 async function peakMemoryChild(row: string, backend: Device): Promise<void> {
   await useBackend(backend);
   const tiny = await loadFullModelSource(TINY);
-  await (row === "tiny" ? tinyRow(tiny) : miniRow(tiny));
-  process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + "\n");
+  const r = await (row === "tiny" ? tinyRow(tiny) : miniRow(tiny));
+  process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, seqPerS: r.seqPerS }) + "\n");
 }
 
 /** The Python with torch: $BERTUNE_PYTHON, else Debian's /usr/bin/python3 where present, else python3 on PATH. */

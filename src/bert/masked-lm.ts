@@ -3,7 +3,8 @@ import { BertuneError } from "../errors.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { maskedLmLoss, MLM_PREFIX, MlmHead } from "../heads/mlm-head.js";
 import type { BertConfig } from "./config.js";
-import { embeddingLookup, TfBertModel, type BertInputs } from "./tfjs-bert.js";
+import { embeddingLookup } from "./tf-ops.js";
+import { TfBertModel, type BertInputs } from "./tfjs-bert.js";
 import { readBertWeights } from "./weights.js";
 
 /** A masked batch's targets: flat positions (row × seqLen + column) of the masked tokens and their original ids. */

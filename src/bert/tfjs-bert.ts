@@ -4,6 +4,7 @@ import { Rng } from "../util/rng.js";
 import type { BertConfig } from "./config.js";
 import type { SafetensorsFile, TensorToWrite } from "../formats/safetensors.js";
 import { bertParameterShapes, readBertWeights } from "./weights.js";
+import { ACTIVATIONS, dropout, embeddingLookup, layerNorm, matMulNN, scaledMaskedSoftmax, swapLast } from "./tf-ops.js";
 
 /** Inputs of one batch, [batch, seq]. */
 export interface BertInputs {
@@ -26,76 +27,6 @@ export interface BertOutputs {
 export interface ForwardOptions {
   /** Training mode: dropout is applied, with masks drawn from this seed. */
   dropoutSeed?: number;
-}
-
-/** The activations of BERT's hidden_act (also the MLM head's transform). */
-export const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
-  // The exact GELU of BertModel ("gelu"): x · Φ(x) with the error function.
-  gelu: (x) => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5),
-  gelu_new: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
-  gelu_pytorch_tanh: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
-  relu: (x) => tf.relu(x),
-  silu: (x) => x.mul(tf.sigmoid(x)),
-  swish: (x) => x.mul(tf.sigmoid(x)),
-  tanh: (x) => tf.tanh(x),
-};
-
-/**
- * Row lookup in an embedding table whose gradient is the dense scatter-add PyTorch's
- * nn.Embedding produces. tf.gather's own gradient needs the UnsortedSegmentSum kernel, which
- * the wasm backend lacks; where the backend has it (webgpu, tensorflow) it is used and the sum
- * stays on the device, else it is done in JS (wasm and cpu can read back synchronously).
- */
-export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
-  const [rows, dim] = table.shape;
-  const op = tf.customGrad(((t: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([i]);
-    return {
-      value: tf.gather(t, i),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const g = (Array.isArray(dy) ? dy[0] : dy).reshape([-1, dim]);
-        const flat = saved[0].reshape([-1]);
-        if (tf.getKernel("UnsortedSegmentSum", tf.getBackend())) {
-          return [tf.unsortedSegmentSum(g, flat as tf.Tensor1D, rows), tf.zerosLike(saved[0])];
-        }
-        const gv = g.dataSync();
-        const iv = flat.dataSync();
-        const out = new Float32Array(rows * dim);
-        for (let r = 0; r < iv.length; r++) {
-          const base = iv[r] * dim;
-          for (let j = 0; j < dim; j++) out[base + j] += gv[r * dim + j];
-        }
-        return [tf.tensor2d(out, [rows, dim]), tf.zerosLike(saved[0])];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(table, ids);
-}
-
-/** Swap the last two axes. */
-function swapLast(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
-  return tf.transpose(t, perm);
-}
-
-/**
- * a · b whose gradients are also plain (untransposed) products. tf.matMul's own gradients ask
- * for transposed operands, which the wasm backend multiplies 10–20× slower than an explicit
- * transpose followed by a plain product.
- */
-export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const op = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
-    return {
-      value: tf.matMul(x, y),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const g = Array.isArray(dy) ? dy[0] : dy;
-        return [tf.matMul(g, swapLast(saved[1])), tf.matMul(swapLast(saved[0]), g)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(a, b);
 }
 
 let nextModelId = 0;
@@ -169,12 +100,11 @@ export class TfBertModel {
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).div(variance.add(this.config.layer_norm_eps).sqrt()).mul(this.p(`${prefix}.weight`)).add(this.p(`${prefix}.bias`));
+    return layerNorm(x, this.p(`${prefix}.weight`), this.p(`${prefix}.bias`), this.config.layer_norm_eps);
   }
 
   private dropout(x: tf.Tensor, rate: number, seeds: { next(): number } | undefined): tf.Tensor {
-    return seeds && rate > 0 ? tf.dropout(x, rate, undefined, seeds.next()) : x;
+    return seeds && rate > 0 ? dropout(x, rate, seeds.next()) : x;
   }
 
   /** The encoder's forward pass. Without a dropout seed it runs in eval mode. */
@@ -205,8 +135,7 @@ export class TfBertModel {
       const q = heads(this.linear(x, `${p}.attention.self.query`)) as tf.Tensor4D;
       const k = heads(this.linear(x, `${p}.attention.self.key`)) as tf.Tensor4D;
       const v = heads(this.linear(x, `${p}.attention.self.value`)) as tf.Tensor4D;
-      const scores = matMulNN(q, swapLast(k)).mul(1 / Math.sqrt(dh)).add(maskAdd);
-      const probs = this.dropout(tf.softmax(scores, -1), c.attention_probs_dropout_prob, seeds) as tf.Tensor4D;
+      const probs = this.dropout(scaledMaskedSoftmax(matMulNN(q, swapLast(k)), maskAdd, 1 / Math.sqrt(dh)), c.attention_probs_dropout_prob, seeds) as tf.Tensor4D;
       const context = matMulNN(probs, v).transpose([0, 2, 1, 3]).reshape([b, s, h]);
       const attnOut = this.dropout(this.linear(context, `${p}.attention.output.dense`), hp, seeds);
       x = this.layerNorm(attnOut.add(x), `${p}.attention.output.LayerNorm`);

@@ -1,6 +1,6 @@
 import { BertuneError } from "../errors.js";
 import { readFloat32, tf } from "../backend/tfjs.js";
-import { ACTIVATIONS, matMulNN } from "../bert/tfjs-bert.js";
+import { ACTIVATIONS, layerNorm, matMulNN } from "../bert/tf-ops.js";
 import type { BertConfig } from "../bert/config.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { Rng } from "../util/rng.js";
@@ -103,8 +103,7 @@ export class MlmHead {
     const c = this.config;
     let x = matMulNN(hidden, tf.transpose(this.p("transform.dense.weight"))).add(this.p("transform.dense.bias"));
     x = this.act(x);
-    const { mean, variance } = tf.moments(x, -1, true);
-    x = x.sub(mean).div(variance.add(c.layer_norm_eps).sqrt()).mul(this.p("transform.LayerNorm.weight")).add(this.p("transform.LayerNorm.bias"));
+    x = layerNorm(x, this.p("transform.LayerNorm.weight"), this.p("transform.LayerNorm.bias"), c.layer_norm_eps);
     // A plain product with the transposed table: the wasm backend multiplies transposed operands slowly.
     return matMulNN(x, tf.transpose(wordEmbeddings)).add(this.p("bias")) as tf.Tensor2D;
   }

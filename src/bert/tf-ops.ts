@@ -1,0 +1,149 @@
+/**
+ * BERT's building blocks as TensorFlow.js ops with hand-written gradients. tfjs records every
+ * kernel of a composite op on the gradient tape and keeps all their outputs, and the gradients
+ * of those outputs, until the step ends; a fused op keeps only what its gradient needs and runs
+ * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
+ * in the same order as the composite ops, so they are bit-identical to them.
+ */
+import { tf } from "../backend/tfjs.js";
+
+type Forward = (inputs: tf.Tensor[]) => {
+  value: tf.Tensor;
+  /** The tensors the gradient needs; everything else the forward made is freed at once. */
+  save: tf.Tensor[];
+  /** Input gradients from the output's gradient and the saved tensors (never captured ones: they are freed). */
+  grad: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+};
+
+/** An op from its forward pass and gradient; the gradient's intermediates are freed as it returns. */
+function withGradient(forward: Forward): (...inputs: tf.Tensor[]) => tf.Tensor {
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const saveFunc = args.pop() as tf.GradSaveFunc;
+    const { value, save, grad } = forward(args as tf.Tensor[]);
+    saveFunc(save);
+    return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => grad(Array.isArray(dy) ? dy[0] : dy, saved)) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (...inputs) => op(...inputs) as tf.Tensor;
+}
+
+/** Sum over every axis but the last: the gradient of a [last]-shaped parameter broadcast over x. */
+const sumLeading = (t: tf.Tensor) => t.sum(t.shape.map((_, i) => i).slice(0, -1));
+
+/** Swap the last two axes. */
+export function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * a · b whose gradients are also plain (untransposed) products. tf.matMul's own gradients ask
+ * for transposed operands, which the wasm backend multiplies 10–20× slower than an explicit
+ * transpose followed by a plain product.
+ */
+export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return withGradient(([x, y]) => ({
+    value: tf.matMul(x, y),
+    save: [x, y],
+    grad: (g, [xs, ys]) => [tf.matMul(g, swapLast(ys)), tf.matMul(swapLast(xs), g)],
+  }))(a, b);
+}
+
+/**
+ * Row lookup in an embedding table whose gradient is the dense scatter-add PyTorch's
+ * nn.Embedding produces. tf.gather's own gradient needs the UnsortedSegmentSum kernel, which
+ * the wasm backend lacks; where the backend has it (webgpu, tensorflow) it is used and the sum
+ * stays on the device, else it is done in JS (wasm and cpu can read back synchronously).
+ */
+export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const [rows, dim] = table.shape;
+  return withGradient(([t, i]) => ({
+    value: tf.gather(t, i),
+    save: [i],
+    grad: (dy, [idsSaved]) => {
+      const g = dy.reshape([-1, dim]);
+      const flat = idsSaved.reshape([-1]);
+      if (tf.getKernel("UnsortedSegmentSum", tf.getBackend())) return [tf.unsortedSegmentSum(g, flat as tf.Tensor1D, rows), tf.zerosLike(idsSaved)];
+      const gv = g.dataSync();
+      const iv = flat.dataSync();
+      const out = new Float32Array(rows * dim);
+      for (let r = 0; r < iv.length; r++) {
+        const base = iv[r] * dim;
+        for (let j = 0; j < dim; j++) out[base + j] += gv[r * dim + j];
+      }
+      return [tf.tensor2d(out, [rows, dim]), tf.zerosLike(idsSaved)];
+    },
+  }))(table, ids);
+}
+
+/**
+ * torch.nn.LayerNorm over the last axis (biased variance, eps inside the root). Keeps the
+ * normalised input and the standard deviation; dx = (ĝ − mean ĝ − x̂·mean(ĝ·x̂)) / σ with ĝ = dy·γ.
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  return withGradient(([xs, g, b]) => {
+    const { mean, variance } = tf.moments(xs, -1, true);
+    const std = variance.add(eps).sqrt();
+    const xhat = xs.sub(mean).div(std);
+    return {
+      value: xhat.mul(g).add(b),
+      save: [xhat, std, g],
+      grad: (dy, [xh, sd, gs]) => {
+        const dxhat = dy.mul(gs);
+        const dx = dxhat.sub(dxhat.mean(-1, true)).sub(xh.mul(dxhat.mul(xh).mean(-1, true))).div(sd);
+        return [dx, sumLeading(dy.mul(xh)), sumLeading(dy)];
+      },
+    };
+  })(x, gamma, beta);
+}
+
+/** BertModel's exact "gelu", x·Φ(x) with the error function; keeps only x (Φ is recomputed in the gradient). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return withGradient(([xs]) => ({
+    value: xs.mul(tf.erf(xs.mul(Math.SQRT1_2)).add(1)).mul(0.5),
+    save: [xs],
+    grad: (dy, [xv]) => {
+      const cdf = tf.erf(xv.mul(Math.SQRT1_2)).add(1).mul(0.5);
+      const pdf = tf.exp(xv.square().mul(-0.5)).mul(1 / Math.sqrt(2 * Math.PI));
+      return [dy.mul(cdf.add(xv.mul(pdf)))];
+    },
+  }))(x);
+}
+
+/**
+ * softmax(scores · scale + mask) over the last axis, the attention probabilities. Keeps only the
+ * probabilities. The additive mask comes from the attention mask, never a parameter: its gradient is zero.
+ */
+export function scaledMaskedSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale: number): tf.Tensor {
+  return withGradient(([s, m]) => {
+    const probs = tf.softmax(s.mul(scale).add(m), -1);
+    return {
+      value: probs,
+      save: [probs, m],
+      grad: (dy, [p, ms]) => {
+        const dyp = dy.mul(p);
+        return [dyp.sub(dyp.sum(-1, true).mul(p)).mul(scale), tf.zerosLike(ms)];
+      },
+    };
+  })(scores, mask);
+}
+
+/** tf.dropout (the same uniform draws for a seed, so the same mask), keeping only the 0 or 1/keep multiplier. */
+export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  const keep = 1 - rate;
+  return withGradient(([xs]) => {
+    const multiplier = tf.randomUniform(xs.shape, 0, 1, "float32", seed).add(keep).floor().div(keep);
+    return { value: xs.mul(multiplier), save: [multiplier], grad: (dy, [mv]) => [dy.mul(mv)] };
+  })(x);
+}
+
+/** The activations of BERT's hidden_act (also the MLM head's transform). */
+export const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  gelu,
+  gelu_new: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
+  gelu_pytorch_tanh: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
+  relu: (x) => tf.relu(x),
+  silu: (x) => x.mul(tf.sigmoid(x)),
+  swish: (x) => x.mul(tf.sigmoid(x)),
+  tanh: (x) => tf.tanh(x),
+};

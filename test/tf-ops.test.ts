@@ -1,0 +1,113 @@
+/**
+ * The fused ops of src/bert/tf-ops.ts against the composite tfjs ops they replace: the same
+ * forward values bit for bit, tfjs' own automatic gradients within float32 rounding, and only
+ * the tensors each gradient needs kept alive between the forward and the backward pass.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf, useBackend } from "../src/backend/tfjs.js";
+import { dropout, gelu, layerNorm, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
+
+beforeAll(async () => {
+  await useBackend("wasm");
+});
+
+type Op = (inputs: tf.Tensor[]) => tf.Tensor;
+
+/** Values and input gradients of sum(op(inputs) · w), a loss whose gradient differs at every element. */
+function valueAndGrads(op: Op, inputs: tf.Tensor[]) {
+  return tf.tidy(() => {
+    const w = tf.randomNormal(op(inputs).shape, 0, 1, "float32", 7);
+    const y = op(inputs);
+    const grads = tf.grads((...xs: tf.Tensor[]) => op(xs).mul(w).sum())(inputs);
+    return { value: Array.from(y.dataSync()), grads: grads.map((g) => Array.from(g.dataSync())) };
+  });
+}
+
+/** Bytes the forward pass leaves alive for the gradient, beyond the inputs and the output, while a gradient is being taken. */
+function heldByForward(op: Op, inputs: tf.Tensor[]): number {
+  let held = 0;
+  const before = tf.memory().numBytes;
+  const grads = tf.grads((...xs: tf.Tensor[]) => {
+    const y = op(xs);
+    held = tf.memory().numBytes - before - y.size * 4;
+    return y.sum();
+  })(inputs);
+  tf.dispose(grads);
+  return held;
+}
+
+function maxRelDiff(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  const scale = Math.max(...b.map(Math.abs), 1e-30);
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]))) / scale;
+}
+
+const bytes = (...ts: tf.Tensor[]) => ts.reduce((n, t) => n + 4 * t.size, 0);
+const x = () => tf.randomNormal([4, 6, 32], 0.3, 2, "float32", 1);
+const cases: { name: string; fused: Op; composite: Op; inputs: () => tf.Tensor[]; gradInputs: number; held: (inputs: tf.Tensor[]) => number }[] = [
+  {
+    name: "layerNorm (eps 1e-12, as BERT's)",
+    fused: ([a, g, b]) => layerNorm(a, g, b, 1e-12),
+    composite: ([a, g, b]) => {
+      const { mean, variance } = tf.moments(a, -1, true);
+      return a.sub(mean).div(variance.add(1e-12).sqrt()).mul(g).add(b);
+    },
+    inputs: () => [x(), tf.randomNormal([32], 1, 0.5, "float32", 2), tf.randomNormal([32], 0, 0.5, "float32", 3)],
+    gradInputs: 3,
+    held: ([a, g]) => bytes(a, g) + 4 * (a.size / 32), // x̂, γ and one σ a row
+  },
+  {
+    name: "gelu (erf)",
+    fused: ([a]) => gelu(a),
+    composite: ([a]) => a.mul(tf.erf(a.mul(Math.SQRT1_2)).add(1)).mul(0.5),
+    inputs: () => [x()],
+    gradInputs: 1,
+    held: ([a]) => bytes(a), // x
+  },
+  {
+    name: "scaledMaskedSoftmax (scale 1/√8, a padding mask)",
+    fused: ([s, m]) => scaledMaskedSoftmax(s, m, 1 / Math.sqrt(8)),
+    composite: ([s, m]) => tf.softmax(s.mul(1 / Math.sqrt(8)).add(m), -1),
+    inputs: () => [tf.randomNormal([2, 3, 6, 6], 0, 3, "float32", 4), tf.tensor4d([0, 0, 0, 0, -1e9, -1e9, 0, 0, 0, 0, 0, -1e9], [2, 1, 1, 6])],
+    gradInputs: 1, // the mask is built from the attention mask, never learnt
+    held: ([sc, m]) => bytes(sc, m), // the probabilities and the mask
+  },
+  {
+    name: "dropout (rate 0.3, seed 11)",
+    fused: ([a]) => dropout(a, 0.3, 11),
+    composite: ([a]) => tf.dropout(a, 0.3, undefined, 11),
+    inputs: () => [x()],
+    gradInputs: 1,
+    held: ([a]) => bytes(a), // the multiplier
+  },
+];
+
+describe("fused ops equal the composite tfjs ops they replace", () => {
+  it.each(cases.map((c) => [c.name, c] as const))("%s: forward bit for bit, gradients within 1e-5", (_, c) => {
+    const inputs = c.inputs();
+    const fused = valueAndGrads(c.fused, inputs);
+    const composite = valueAndGrads(c.composite, inputs);
+    expect(fused.value).toEqual(composite.value);
+    for (let i = 0; i < c.gradInputs; i++) {
+      expect(composite.grads[i].some((g) => g !== 0)).toBe(true);
+      expect(maxRelDiff(fused.grads[i], composite.grads[i])).toBeLessThan(1e-5);
+    }
+    tf.dispose(inputs);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))("%s: keeps only what its gradient needs, a quarter or less of the composite's", (_, c) => {
+    const inputs = c.inputs();
+    const fused = heldByForward(c.fused, inputs);
+    expect(fused).toBe(c.held(inputs));
+    expect(fused).toBeLessThanOrEqual(heldByForward(c.composite, inputs) / 4);
+    tf.dispose(inputs);
+  });
+
+  it("leaks no tensor: memory after a gradient is what it was before", () => {
+    const inputs = cases[0].inputs();
+    const before = tf.memory().numTensors;
+    tf.dispose(tf.grads((...xs: tf.Tensor[]) => cases[0].fused(xs).sum())(inputs));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(inputs);
+  });
+});
