@@ -50,6 +50,19 @@ export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * x [n, in] · Wᵀ + b with PyTorch's [out, in] weight. Its gradients are plain products in the
+ * layouts they are needed in (dx = dy · W, dW = dyᵀ · x), so no transposed weight or gradient is
+ * kept, and the product before the bias is freed at once.
+ */
+export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return withGradient(([xs, w, b]) => ({
+    value: tf.matMul(xs, tf.transpose(w)).add(b),
+    save: [xs, w],
+    grad: (dy, [xv, wv]) => [tf.matMul(dy, wv), tf.matMul(tf.transpose(dy), xv), dy.sum(0)],
+  }))(x, weight, bias) as tf.Tensor2D;
+}
+
+/**
  * Row lookup in an embedding table whose gradient is the dense scatter-add PyTorch's
  * nn.Embedding produces. tf.gather's own gradient needs the UnsortedSegmentSum kernel, which
  * the wasm backend lacks; where the backend has it (webgpu, tensorflow) it is used and the sum

@@ -4,7 +4,7 @@ import { Rng } from "../util/rng.js";
 import type { BertConfig } from "./config.js";
 import type { SafetensorsFile, TensorToWrite } from "../formats/safetensors.js";
 import { bertParameterShapes, readBertWeights } from "./weights.js";
-import { ACTIVATIONS, dropout, embeddingLookup, layerNorm, matMulNN, scaledMaskedSoftmax, swapLast } from "./tf-ops.js";
+import { ACTIVATIONS, dropout, embeddingLookup, layerNorm, linear, matMulNN, scaledMaskedSoftmax, swapLast } from "./tf-ops.js";
 
 /** Inputs of one batch, [batch, seq]. */
 export interface BertInputs {
@@ -94,8 +94,7 @@ export class TfBertModel {
   private linear(x: tf.Tensor, prefix: string): tf.Tensor {
     const w = this.p(`${prefix}.weight`);
     const shape = x.shape;
-    const x2 = x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D;
-    const y = matMulNN(x2, tf.transpose(w)).add(this.p(`${prefix}.bias`));
+    const y = linear(x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D, this.p(`${prefix}.bias`) as tf.Tensor1D);
     return y.reshape([...shape.slice(0, -1), w.shape[0]]);
   }
 

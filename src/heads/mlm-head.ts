@@ -1,6 +1,6 @@
 import { BertuneError } from "../errors.js";
 import { readFloat32, tf } from "../backend/tfjs.js";
-import { ACTIVATIONS, layerNorm, matMulNN } from "../bert/tf-ops.js";
+import { ACTIVATIONS, layerNorm, linear } from "../bert/tf-ops.js";
 import type { BertConfig } from "../bert/config.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { Rng } from "../util/rng.js";
@@ -101,11 +101,11 @@ export class MlmHead {
   /** Vocabulary logits [n, vocab] of hidden states [n, hidden], with the tied decoder `wordEmbeddings` [vocab, hidden]. */
   logits(hidden: tf.Tensor2D, wordEmbeddings: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
-    let x = matMulNN(hidden, tf.transpose(this.p("transform.dense.weight"))).add(this.p("transform.dense.bias"));
+    let x: tf.Tensor = linear(hidden, this.p("transform.dense.weight") as tf.Tensor2D, this.p("transform.dense.bias") as tf.Tensor1D);
     x = this.act(x);
     x = layerNorm(x, this.p("transform.LayerNorm.weight"), this.p("transform.LayerNorm.bias"), c.layer_norm_eps);
-    // A plain product with the transposed table: the wasm backend multiplies transposed operands slowly.
-    return matMulNN(x, tf.transpose(wordEmbeddings)).add(this.p("bias")) as tf.Tensor2D;
+    // The decoder is the word-embedding table itself (tied), so its gradient flows into the embeddings.
+    return linear(x as tf.Tensor2D, wordEmbeddings, this.p("bias") as tf.Tensor1D);
   }
 
   /** The head under transformers' names (cls.predictions.*); the tied decoder weight is not stored, as save_pretrained leaves it out. */
