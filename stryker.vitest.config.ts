@@ -18,6 +18,7 @@ export default defineConfig({
       "test/masked-lm.test.ts",
       "test/pretrain-collator.test.ts",
       "test/tfjs-bert.test.ts",
+      "test/tf-ops.test.ts",
       "test/head-trainer.test.ts",
       "test/linear-head.test.ts",
       "test/objective.test.ts",

@@ -5,6 +5,7 @@
 //
 //   npm run build && node scripts/transfer_grid.mjs --work runs/transfer [--seeds 1,2,3]
 //     [--sizes 500,2000,6920] [--datasets sst2] [--pretrain-steps 600] [--methods frozen,top2,full,gradual]
+//     [--inits pretrained,random]
 //
 // Prints the mean ± standard deviation of each cell's dev accuracy as a Markdown table.
 import { spawnSync } from "node:child_process";
@@ -24,6 +25,7 @@ const seeds = list("--seeds", "1,2,3").map(Number);
 const sizes = list("--sizes", "500,2000,6920").map(Number);
 const datasets = list("--datasets", "sst2");
 const methods = list("--methods", "frozen,top2,full,gradual");
+const inits = list("--inits", "pretrained,random");
 const pretrainSteps = opt("--pretrain-steps", "600");
 mkdirSync(work, { recursive: true });
 
@@ -71,7 +73,7 @@ const done = new Map((existsSync(resultsPath) ? readFileSync(resultsPath, "utf8"
 for (const dataset of datasets) {
   for (const seed of seeds) {
     for (const size of sizes) {
-      for (const [init, model] of [["pretrained", pretrained], ["random", random]]) {
+      for (const [init, model] of [["pretrained", pretrained], ["random", random]].filter(([name]) => inits.includes(name))) {
         for (const method of methods) {
           const cell = `${dataset}/${method}/${init}/${size}/${seed}`;
           if (done.has(cell)) continue;
