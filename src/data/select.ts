@@ -21,8 +21,10 @@ export function selectFirst(dataset: LoadedDataset, limits: SampleLimits): Loade
   const trainCut = limits.maxTrainSamples !== undefined && limits.maxTrainSamples < train.length;
   const evalCut = limits.maxEvalSamples !== undefined && limits.maxEvalSamples < validation.length;
   if (!trainCut && !evalCut) return dataset;
+  const lost = trainCut ? lostLabels(dataset, limits.maxTrainSamples!) : undefined;
   return {
     ...dataset,
+    ...(lost && { warnings: [...(dataset.warnings ?? []), lost] }),
     contentHash: sha256(JSON.stringify({ v: 1, base: dataset.contentHash, train: trainCut ? limits.maxTrainSamples : null, validation: evalCut ? limits.maxEvalSamples : null })),
     splits: {
       ...dataset.splits,
@@ -30,4 +32,19 @@ export function selectFirst(dataset: LoadedDataset, limits: SampleLimits): Loade
       validation: evalCut ? validation.slice(0, limits.maxEvalSamples) : validation,
     },
   };
+}
+
+/**
+ * A warning when the first N training examples hold fewer of the labels than the whole train split:
+ * what a file sorted by label gives (Rotten Tomatoes' all.csv is), and a classifier that never sees a
+ * class. Single-label classification only; the cut is kept as asked, as run_glue.py keeps it.
+ */
+function lostLabels(dataset: LoadedDataset, n: number): string | undefined {
+  if (dataset.problemType !== "single_label_classification") return undefined;
+  const labelsOf = (xs: readonly { label: number | number[] }[]) => new Set(xs.map((x) => x.label as number));
+  const all = labelsOf(dataset.splits.train);
+  const kept = labelsOf(dataset.splits.train.slice(0, n));
+  if (kept.size === all.size) return undefined;
+  const names = [...kept].sort((a, b) => a - b).map((id) => `"${dataset.id2label[id]}"`);
+  return `--max-train-samples ${n} keeps ${kept.size} of the ${all.size} labels of train (the first ${n} examples hold only ${names.join(", ")}): the data is likely sorted by label; shuffle it first, or train on more examples`;
 }

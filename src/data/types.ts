@@ -39,6 +39,8 @@ export interface LoadedDataset {
   problemTypeReason: string;
   /** `label` is the label column, or the label columns joined by commas when `labelColumns` is set. */
   columns: { text: string; textPair?: string; label: string; labelColumns?: string[] };
+  /** What a user should know before training on it (a --max-train-samples cut that lost labels): one line each, for the log. */
+  warnings?: string[];
 }
 
 /** How a Hub data set (`hub:org/name[:config][@revision]`) is fetched; every field defaults as for models. */

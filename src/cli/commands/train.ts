@@ -188,6 +188,7 @@ async function train(o: TrainCliOptions, output: string, started: number, log: (
   }
   log(`data set ${dataset.name}: ${dataset.splits.train.length} train / ${dataset.splits.validation.length} validation (${dataset.validationSource === "carved" ? `carved with seed ${o.seed}` : "from the data"}), labels: ${dataset.id2label.join(", ")}`);
   log(`problem type ${dataset.problemType}: ${dataset.problemTypeReason}`);
+  for (const w of dataset.warnings ?? []) warn(o.quiet || o.json, w);
   verbose(`data source ${dataset.source}; columns ${JSON.stringify(dataset.columns)}; feature cache ${o.cache ? new FeatureCache(o.cacheDir).dir : "off (--no-cache)"}`);
   // Ctrl-C or SIGTERM: full mode finishes the current step, saves a checkpoint, then exits (130 / 143);
   // frozen mode has nothing to keep and exits at once. The same signal again quits at once.
