@@ -68,6 +68,29 @@ if (!existsSync(join(random, "model.safetensors"))) {
     "--learning-rate", "1e-30", "--validation-split-percentage", "0", "--eval-every", "no", "--save-steps", "no"]);
 }
 
+/**
+ * The data set as the CLI is given it. Rotten Tomatoes ships as one all.csv sorted by label, whose
+ * first N examples are one class: it is shuffled once (fixed seed) and split into train.csv and a
+ * fixed validation.csv of 1,066 sentences (10%, as the Hub's split), so every cell sees the same dev set.
+ */
+function datasetArg(name) {
+  if (name !== "rotten_tomatoes") return name;
+  const dir = join(work, "data", name);
+  if (!existsSync(join(dir, "validation.csv"))) {
+    const [header, ...rows] = readFileSync(join(SHARED, "datasets", name, "all.csv"), "utf8").trimEnd().split("\n");
+    let state = 12345;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "validation.csv"), [header, ...rows.slice(0, 1066)].join("\n") + "\n");
+    writeFileSync(join(dir, "train.csv"), [header, ...rows.slice(1066)].join("\n") + "\n");
+  }
+  return dir;
+}
+
 const resultsPath = join(work, "results.jsonl");
 const done = new Map((existsSync(resultsPath) ? readFileSync(resultsPath, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []).map((r) => [r.cell, r]));
 for (const dataset of datasets) {
@@ -78,7 +101,7 @@ for (const dataset of datasets) {
           const cell = `${dataset}/${method}/${init}/${size}/${seed}`;
           if (done.has(cell)) continue;
           const out = join(work, "ft", cell.replaceAll("/", "-"));
-          const r = cli(["train", "--model", model, "--dataset", dataset, "--output", out, "--overwrite-output-dir", "--seed", String(seed), "--max-train-samples", String(size),
+          const r = cli(["train", "--model", model, "--dataset", datasetArg(dataset), "--output", out, "--overwrite-output-dir", "--seed", String(seed), "--max-train-samples", String(size),
             "--epochs", "3", "--batch-size", "32", "--eval-every", "no", "--save-steps", "no", ...METHOD[method]]);
           const row = { cell, dataset, method, init, size, seed, accuracy: r.eval_accuracy, macro_f1: r.eval_macro_f1, train_runtime: r.train_runtime, wall_s: r.wall_s };
           appendFileSync(resultsPath, JSON.stringify(row) + "\n");
