@@ -116,12 +116,17 @@ function peakMemoryOf(row: "tiny" | "mini", backend: string): number | undefined
   return (JSON.parse(r.stdout.trim().split("\n").pop()!) as { maxRssBytes: number }).maxRssBytes;
 }
 
+/** bert-random-tiny's weights source with another shape (its weights are then drawn at random). */
+function withShape(source: FullModelSource, shape: Partial<BertConfig>): FullModelSource {
+  return { ...source, config: { ...source.config, ...shape } };
+}
+
 /** The two full fine-tuning rows measured again for memory: bert-random-tiny on SST-2, and the bert-mini shape at 32 × 128. */
 function tinyRow(tiny: FullModelSource, groupByLength = false) {
   return fullTraining(tiny, dataset(sst2(32 * 21)), 32, 64, 21, false, groupByLength);
 }
 function miniRow(tiny: FullModelSource) {
-  return fullTraining({ ...tiny, config: { ...tiny.config, ...SHAPES["bert-mini"] } }, dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
+  return fullTraining(withShape(tiny, SHAPES["bert-mini"]), dataset(fullLengthTexts(32 * 4, 128)), 32, 128, 4, true);
 }
 
 async function peakMemoryChild(row: string, backend: Device): Promise<void> {
@@ -218,7 +223,6 @@ async function main() {
   const slowBaseline = gemm !== undefined && gemm.gflops < MIN_BASELINE_GFLOPS;
   if (slowBaseline) process.stderr.write(`the baseline's BLAS runs at ${gemm!.gflops.toFixed(1)} GFLOP/s (< ${MIN_BASELINE_GFLOPS}): ratios against PyTorch are withheld; fix: apt-get install libopenblas0-pthread\n`);
   const tiny = await loadFullModelSource(TINY);
-  const withShape = (shape: Partial<BertConfig>): FullModelSource => ({ ...tiny, config: { ...tiny.config, ...shape } });
   // The tiny row's baseline trains batches as long as bertune's padded ones (measured on the first backend's run).
   let torchTiny: ReturnType<typeof torchBaseline>;
   let torchTinySeq = 64;
@@ -244,7 +248,7 @@ async function main() {
     const mini = await miniRow(tiny);
     rows.push({ what: "full fine-tune bert-mini shape, 32 x 128", backend: b, seqPerS: mini.seqPerS, tokensPerS: mini.seqPerS * 128, peakRss: peakMemoryOf("mini", b), baseline: torchMini && { name: torchMini.impl, seqPerS: torchMini.seqPerS, peakRss: torchMini.peakRss }, note: mini.flat ? "tensors flat" : "TENSOR COUNT GREW" });
     if (b !== "wasm" || flag("--base")) {
-      const base = await fullTraining(withShape(SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
+      const base = await fullTraining(withShape(tiny, SHAPES["bert-base"]), dataset(fullLengthTexts(32 * 3, 128)), 32, 128, 3, true);
       // On a GPU backend the fair baseline is PyTorch on the same GPU (fp32).
       const baseline = b === "webgpu" || b === "tensorflow" ? torchBaseline(SHAPES["bert-base"], "train", 32, 128, 10, true) ?? torchBase : torchBase;
       rows.push({ what: "full fine-tune bert-base shape, 32 x 128", backend: b, seqPerS: base.seqPerS, tokensPerS: base.seqPerS * 128, baseline: baseline && { name: baseline.impl, seqPerS: baseline.seqPerS }, note: "target >= 150 seq/s on a GPU" });

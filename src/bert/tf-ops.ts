@@ -150,13 +150,17 @@ export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   })(x);
 }
 
-/** The activations of BERT's hidden_act (also the MLM head's transform). */
+/** GELU's tanh approximation (transformers' "gelu_new", PyTorch's approximate="tanh"). */
+const geluTanh = (x: tf.Tensor) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5);
+const silu = (x: tf.Tensor) => x.mul(tf.sigmoid(x));
+
+/** The activations of BERT's hidden_act (also the MLM head's transform), aliases included. */
 export const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   gelu,
-  gelu_new: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
-  gelu_pytorch_tanh: (x) => x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1)).mul(0.5),
+  gelu_new: geluTanh,
+  gelu_pytorch_tanh: geluTanh,
   relu: (x) => tf.relu(x),
-  silu: (x) => x.mul(tf.sigmoid(x)),
-  swish: (x) => x.mul(tf.sigmoid(x)),
+  silu,
+  swish: silu,
   tanh: (x) => tf.tanh(x),
 };
