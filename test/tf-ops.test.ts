@@ -3,9 +3,10 @@
  * forward values bit for bit, tfjs' own automatic gradients within float32 rounding, and only
  * the tensors each gradient needs kept alive between the forward and the backward pass.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { tf, useBackend } from "../src/backend/tfjs.js";
-import { dropout, gelu, layerNorm, linear, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
+import { nativeGemm } from "../src/backend/native-gemm.js";
+import { dropout, gelu, layerNorm, linear, matMulNN, product, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
 
 beforeAll(async () => {
   await useBackend("wasm");
@@ -127,5 +128,88 @@ describe("fused ops equal the composite tfjs ops they replace", () => {
     tf.dispose(tf.grads((...xs: tf.Tensor[]) => cases[0].fused(xs).sum())(inputs));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(inputs);
+  });
+});
+
+/** op(a) · op(b) in float64, batched over the leading axes: the reference for the native products. */
+function reference(a: tf.Tensor, b: tf.Tensor, transA: boolean, transB: boolean): { data: number[]; shape: number[] } {
+  const r = a.rank;
+  const [a0, a1] = a.shape.slice(r - 2);
+  const [b0, b1] = b.shape.slice(r - 2);
+  const [m, k, n] = [transA ? a1 : a0, transA ? a0 : a1, transB ? b0 : b1];
+  const batch = a.size / (a0 * a1);
+  const av = a.dataSync();
+  const bv = b.dataSync();
+  const out: number[] = [];
+  for (let t = 0; t < batch; t++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) sum += av[t * a0 * a1 + (transA ? p * a1 + i : i * a1 + p)] * bv[t * b0 * b1 + (transB ? j * b1 + p : p * b1 + j)];
+        out.push(sum);
+      }
+  return { data: out, shape: [...a.shape.slice(0, r - 2), m, n] };
+}
+
+describe("products on onnxruntime's native kernels (the wasm and cpu backends)", () => {
+  it("are available here, as wherever onnxruntime-node installs: training would silently run ~4× slower without them", () => {
+    expect(nativeGemm()?.threads).toBeGreaterThanOrEqual(1);
+  });
+
+  const layouts = [false, true].flatMap((transA) => [false, true].map((transB) => ({ transA, transB })));
+  it.each(layouts)("transA $transA, transB $transB: 2-D with and without bias, and batched 4-D, equal float64 within 1e-5", ({ transA, transB }) => {
+    const [m, k, n] = [48, 40, 36]; // 69,120 multiply-adds: past the native threshold
+    const shape2 = (rows: number, cols: number, t: boolean) => (t ? [cols, rows] : [rows, cols]);
+    const a = tf.randomNormal(shape2(m, k, transA), 0, 1, "float32", 21);
+    const b = tf.randomNormal(shape2(k, n, transB), 0, 1, "float32", 22);
+    const bias = tf.randomNormal([n], 0, 1, "float32", 23);
+    const want = reference(a, b, transA, transB);
+    const plain = product(a, b, transA, transB);
+    expect(plain.shape).toEqual(want.shape);
+    expect(maxRelDiff(Array.from(plain.dataSync()), want.data)).toBeLessThan(1e-5);
+    const biased = product(a, b, transA, transB, bias);
+    const bv = bias.dataSync();
+    expect(maxRelDiff(Array.from(biased.dataSync()), want.data.map((v, i) => v + bv[i % n]))).toBeLessThan(1e-5);
+    const a4 = tf.randomNormal([2, 3, ...shape2(m, k, transA)], 0, 1, "float32", 24);
+    const b4 = tf.randomNormal([2, 3, ...shape2(k, n, transB)], 0, 1, "float32", 25);
+    const want4 = reference(a4, b4, transA, transB);
+    const batched = product(a4, b4, transA, transB);
+    expect(batched.shape).toEqual(want4.shape);
+    expect(maxRelDiff(Array.from(batched.dataSync()), want4.data)).toBeLessThan(1e-5);
+    tf.dispose([a, b, bias, plain, biased, a4, b4, batched]);
+  });
+
+  it.each([
+    {
+      name: "linear",
+      fused: ([a, w, b]: tf.Tensor[]) => linear(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
+      composite: ([a, w, b]: tf.Tensor[]) => tf.matMul(a, tf.transpose(w)).add(b),
+      inputs: () => [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.2, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)],
+    },
+    {
+      name: "matMulNN, batched (attention's shape)",
+      fused: ([a, b]: tf.Tensor[]) => matMulNN(a, b),
+      composite: ([a, b]: tf.Tensor[]) => tf.matMul(a, b),
+      inputs: () => [tf.randomNormal([2, 2, 40, 48], 0, 1, "float32", 9), tf.randomNormal([2, 2, 48, 40], 0, 1, "float32", 10)],
+    },
+  ])("$name on native products: forward and every gradient within 1e-5 of tfjs' kernels and autodiff", ({ fused, composite, inputs }) => {
+    const xs = inputs();
+    const got = valueAndGrads(fused, xs);
+    const want = valueAndGrads(composite, xs);
+    expect(maxRelDiff(got.value, want.value)).toBeLessThan(1e-5);
+    expect(got.value).not.toEqual(want.value); // another kernel's rounding: the native path did run
+    for (let i = 0; i < xs.length; i++) expect(maxRelDiff(got.grads[i], want.grads[i])).toBeLessThan(1e-5);
+    tf.dispose(xs);
+  });
+
+  it("BERTUNE_NATIVE_GEMM=0 turns them off", async () => {
+    vi.resetModules();
+    vi.stubEnv("BERTUNE_NATIVE_GEMM", "0");
+    try {
+      const fresh = await import("../src/backend/native-gemm.js");
+      expect(fresh.nativeGemm()).toBeUndefined();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -5,6 +5,7 @@
  * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
  * in the same order as the composite ops, so they are bit-identical to them.
  */
+import { nativeGemm } from "../backend/native-gemm.js";
 import { tf } from "../backend/tfjs.js";
 
 type Forward = (inputs: tf.Tensor[]) => {
@@ -36,29 +37,50 @@ export function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
+/** Below this many multiply-adds a product stays in tfjs: the copies to and from the native kernels cost more. */
+const NATIVE_MIN_MACS = 1 << 15;
+
+/** Whether products go to onnxruntime's native kernels: on the CPU backends, whose tensors can be read synchronously. */
+function nativeProducts() {
+  const backend = tf.getBackend();
+  return backend === "wasm" || backend === "cpu" ? nativeGemm() : undefined;
+}
+
 /**
- * a · b whose gradients are also plain (untransposed) products. tf.matMul's own gradients ask
- * for transposed operands, which the wasm backend multiplies 10–20× slower than an explicit
- * transpose followed by a plain product.
+ * op(a) · op(b) (+ bias), op swapping the last two axes where asked. On the CPU backends a product
+ * worth the copies runs on onnxruntime's kernels (every core, the CPU's widest SIMD); otherwise on
+ * tfjs, with explicit transposes: the wasm kernels multiply transposed operands 10–20× slower.
  */
+export function product(a: tf.Tensor, b: tf.Tensor, transA = false, transB = false, bias?: tf.Tensor): tf.Tensor {
+  const native = nativeProducts();
+  const r = a.rank;
+  if (native && a.shape[r - 2] * a.shape[r - 1] * b.shape[transB ? r - 2 : r - 1] >= NATIVE_MIN_MACS) {
+    const y = native.matMul(a.dataSync() as Float32Array, a.shape, b.dataSync() as Float32Array, b.shape, transA, transB, bias?.dataSync() as Float32Array | undefined);
+    return tf.tensor(y.data, y.shape);
+  }
+  const y = tf.matMul(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
+  return bias ? y.add(bias) : y;
+}
+
+/** a · b (any rank ≥ 2, batched over the leading axes) with products for its gradients too. */
 export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return withGradient(([x, y]) => ({
-    value: tf.matMul(x, y),
+    value: product(x, y),
     save: [x, y],
-    grad: (g, [xs, ys]) => [tf.matMul(g, swapLast(ys)), tf.matMul(swapLast(xs), g)],
+    grad: (g, [xs, ys]) => [product(g, ys, false, true), product(xs, g, true, false)],
   }))(a, b);
 }
 
 /**
- * x [n, in] · Wᵀ + b with PyTorch's [out, in] weight. Its gradients are plain products in the
- * layouts they are needed in (dx = dy · W, dW = dyᵀ · x), so no transposed weight or gradient is
- * kept, and the product before the bias is freed at once.
+ * x [n, in] · Wᵀ + b with PyTorch's [out, in] weight. Its gradients are products in the layouts
+ * they are needed in (dx = dy · W, dW = dyᵀ · x), so no transposed weight or gradient is kept,
+ * and the product before the bias is freed at once.
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   return withGradient(([xs, w, b]) => ({
-    value: tf.matMul(xs, tf.transpose(w)).add(b),
+    value: product(xs, w, false, true, b),
     save: [xs, w],
-    grad: (dy, [xv, wv]) => [tf.matMul(dy, wv), tf.matMul(tf.transpose(dy), xv), dy.sum(0)],
+    grad: (dy, [xv, wv]) => [product(dy, wv), product(dy, xv, true, false), dy.sum(0)],
   }))(x, weight, bias) as tf.Tensor2D;
 }
 
