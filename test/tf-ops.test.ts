@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { tf, useBackend } from "../src/backend/tfjs.js";
-import { nativeGemm } from "../src/backend/native-gemm.js";
+import { nativeOps } from "../src/backend/native-ops.js";
 import { dropout, gelu, layerNorm, linear, matMulNN, product, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
 
 beforeAll(async () => {
@@ -153,30 +153,26 @@ function reference(a: tf.Tensor, b: tf.Tensor, transA: boolean, transB: boolean)
 
 describe("products on onnxruntime's native kernels (the wasm and cpu backends)", () => {
   it("are available here, as wherever onnxruntime-node installs: training would silently run ~4× slower without them", () => {
-    expect(nativeGemm()?.threads).toBeGreaterThanOrEqual(1);
+    expect(nativeOps()?.threads).toBeGreaterThanOrEqual(1);
   });
 
   const layouts = [false, true].flatMap((transA) => [false, true].map((transB) => ({ transA, transB })));
-  it.each(layouts)("transA $transA, transB $transB: 2-D with and without bias, and batched 4-D, equal float64 within 1e-5", ({ transA, transB }) => {
+  it.each(layouts)("transA $transA, transB $transB: 2-D and batched 4-D equal float64 within 1e-5", ({ transA, transB }) => {
     const [m, k, n] = [48, 40, 36]; // 69,120 multiply-adds: past the native threshold
     const shape2 = (rows: number, cols: number, t: boolean) => (t ? [cols, rows] : [rows, cols]);
     const a = tf.randomNormal(shape2(m, k, transA), 0, 1, "float32", 21);
     const b = tf.randomNormal(shape2(k, n, transB), 0, 1, "float32", 22);
-    const bias = tf.randomNormal([n], 0, 1, "float32", 23);
     const want = reference(a, b, transA, transB);
     const plain = product(a, b, transA, transB);
     expect(plain.shape).toEqual(want.shape);
     expect(maxRelDiff(Array.from(plain.dataSync()), want.data)).toBeLessThan(1e-5);
-    const biased = product(a, b, transA, transB, bias);
-    const bv = bias.dataSync();
-    expect(maxRelDiff(Array.from(biased.dataSync()), want.data.map((v, i) => v + bv[i % n]))).toBeLessThan(1e-5);
     const a4 = tf.randomNormal([2, 3, ...shape2(m, k, transA)], 0, 1, "float32", 24);
     const b4 = tf.randomNormal([2, 3, ...shape2(k, n, transB)], 0, 1, "float32", 25);
     const want4 = reference(a4, b4, transA, transB);
     const batched = product(a4, b4, transA, transB);
     expect(batched.shape).toEqual(want4.shape);
     expect(maxRelDiff(Array.from(batched.dataSync()), want4.data)).toBeLessThan(1e-5);
-    tf.dispose([a, b, bias, plain, biased, a4, b4, batched]);
+    tf.dispose([a, b, plain, a4, b4, batched]);
   });
 
   it.each([
@@ -185,6 +181,21 @@ describe("products on onnxruntime's native kernels (the wasm and cpu backends)",
       fused: ([a, w, b]: tf.Tensor[]) => linear(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
       composite: ([a, w, b]: tf.Tensor[]) => tf.matMul(a, tf.transpose(w)).add(b),
       inputs: () => [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.2, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)],
+    },
+    {
+      name: "linear with the exact GELU fused in",
+      fused: ([a, w, b]: tf.Tensor[]) => linear(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, "gelu"),
+      composite: ([a, w, b]: tf.Tensor[]) => {
+        const y = tf.matMul(a, tf.transpose(w)).add(b);
+        return y.mul(tf.erf(y.mul(Math.SQRT1_2)).add(1)).mul(0.5);
+      },
+      inputs: () => [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.3, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)],
+    },
+    {
+      name: "linear with another activation (tanh, applied after the native layer)",
+      fused: ([a, w, b]: tf.Tensor[]) => linear(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, "tanh"),
+      composite: ([a, w, b]: tf.Tensor[]) => tf.tanh(tf.matMul(a, tf.transpose(w)).add(b)),
+      inputs: () => [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.3, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)],
     },
     {
       name: "matMulNN, batched (attention's shape)",
@@ -202,12 +213,20 @@ describe("products on onnxruntime's native kernels (the wasm and cpu backends)",
     tf.dispose(xs);
   });
 
-  it("BERTUNE_NATIVE_GEMM=0 turns them off", async () => {
+  it("the native linear layer keeps x, W and (with GELU) the pre-activation for its gradient, nothing more", () => {
+    const inputs = [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.3, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)];
+    const [a, w, b] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    expect(heldByForward(() => linear(a, w, b), inputs)).toBe(bytes(a, w));
+    expect(heldByForward(() => linear(a, w, b, "gelu"), inputs)).toBe(bytes(a, w) + 4 * 64 * 40);
+    tf.dispose(inputs);
+  });
+
+  it("BERTUNE_NATIVE_OPS=0 turns them off", async () => {
     vi.resetModules();
-    vi.stubEnv("BERTUNE_NATIVE_GEMM", "0");
+    vi.stubEnv("BERTUNE_NATIVE_OPS", "0");
     try {
-      const fresh = await import("../src/backend/native-gemm.js");
-      expect(fresh.nativeGemm()).toBeUndefined();
+      const fresh = await import("../src/backend/native-ops.js");
+      expect(fresh.nativeOps()).toBeUndefined();
     } finally {
       vi.unstubAllEnvs();
     }

@@ -5,8 +5,9 @@
  * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
  * in the same order as the composite ops, so they are bit-identical to them.
  */
-import { nativeGemm } from "../backend/native-gemm.js";
+import { nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
+import { linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
 
 type Forward = (inputs: tf.Tensor[]) => {
   value: tf.Tensor;
@@ -40,26 +41,26 @@ export function swapLast(t: tf.Tensor): tf.Tensor {
 /** Below this many multiply-adds a product stays in tfjs: the copies to and from the native kernels cost more. */
 const NATIVE_MIN_MACS = 1 << 15;
 
-/** Whether products go to onnxruntime's native kernels: on the CPU backends, whose tensors can be read synchronously. */
-function nativeProducts() {
+/** The native kernels for work of `macs` multiply-adds: on the CPU backends, whose tensors can be read synchronously. */
+function nativeFor(macs: number): NativeOps | undefined {
   const backend = tf.getBackend();
-  return backend === "wasm" || backend === "cpu" ? nativeGemm() : undefined;
+  return macs >= NATIVE_MIN_MACS && (backend === "wasm" || backend === "cpu") ? nativeOps() : undefined;
 }
 
 /**
- * op(a) · op(b) (+ bias), op swapping the last two axes where asked. On the CPU backends a product
- * worth the copies runs on onnxruntime's kernels (every core, the CPU's widest SIMD); otherwise on
- * tfjs, with explicit transposes: the wasm kernels multiply transposed operands 10–20× slower.
+ * op(a) · op(b), op swapping the last two axes where asked. On the CPU backends a product worth
+ * the copies runs on onnxruntime's kernels (every core, the CPU's widest SIMD); otherwise on tfjs,
+ * with explicit transposes: the wasm kernels multiply transposed operands 10–20× slower.
  */
-export function product(a: tf.Tensor, b: tf.Tensor, transA = false, transB = false, bias?: tf.Tensor): tf.Tensor {
-  const native = nativeProducts();
+export function product(a: tf.Tensor, b: tf.Tensor, transA = false, transB = false): tf.Tensor {
   const r = a.rank;
-  if (native && a.shape[r - 2] * a.shape[r - 1] * b.shape[transB ? r - 2 : r - 1] >= NATIVE_MIN_MACS) {
-    const y = native.matMul(a.dataSync() as Float32Array, a.shape, b.dataSync() as Float32Array, b.shape, transA, transB, bias?.dataSync() as Float32Array | undefined);
-    return tf.tensor(y.data, y.shape);
+  const native = nativeFor(a.shape[r - 2] * a.shape[r - 1] * b.shape[transB ? r - 2 : r - 1]);
+  if (native) {
+    const m = a.shape[transA ? r - 1 : r - 2];
+    const n = b.shape[transB ? r - 2 : r - 1];
+    return runNative(native, `product${r}${+transA}${+transB}`, () => productGraph(r, transA, transB), { a, b }, { y: [...a.shape.slice(0, r - 2), m, n] })[0];
   }
-  const y = tf.matMul(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
-  return bias ? y.add(bias) : y;
+  return tf.matMul(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
 }
 
 /** a · b (any rank ≥ 2, batched over the leading axes) with products for its gradients too. */
@@ -72,16 +73,32 @@ export function matMulNN(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 /**
- * x [n, in] · Wᵀ + b with PyTorch's [out, in] weight. Its gradients are products in the layouts
- * they are needed in (dx = dy · W, dW = dyᵀ · x), so no transposed weight or gradient is kept,
- * and the product before the bias is freed at once.
+ * activation(x [n, in] · Wᵀ + b) with PyTorch's [out, in] weight. Its gradients are products in
+ * the layouts they are needed in (dx = dy · W, dW = dyᵀ · x), so no transposed weight or gradient
+ * is kept, and the product before the bias is freed at once. On the native kernels the layer is
+ * one call forward and one backward (bias gradient included), with the exact GELU fused in.
  */
-export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  return withGradient(([xs, w, b]) => ({
-    value: product(xs, w, false, true, b),
-    save: [xs, w],
-    grad: (dy, [xv, wv]) => [product(dy, wv), product(dy, xv, true, false), dy.sum(0)],
-  }))(x, weight, bias) as tf.Tensor2D;
+export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D, activation?: string): tf.Tensor2D {
+  const native = nativeFor(x.shape[0] * x.shape[1] * weight.shape[0]);
+  const gelu = native !== undefined && activation === "gelu";
+  const y = withGradient(([xs, w, b]) => {
+    if (!native) {
+      return {
+        value: tf.matMul(xs, tf.transpose(w)).add(b),
+        save: [xs, w],
+        grad: (dy, [xv, wv]) => [product(dy, wv), product(dy, xv, true, false), dy.sum(0)],
+      };
+    }
+    const out = [xs.shape[0], w.shape[0]];
+    const [value, pre] = runNative(native, `linear${+gelu}`, () => linearForwardGraph(gelu), { x: xs, w, b }, gelu ? { y: out, pre: out } : { y: out });
+    return {
+      value,
+      save: gelu ? [xs, w, pre] : [xs, w],
+      grad: (dy, [xv, wv, pv]) =>
+        runNative(native, `linear_grad${+gelu}`, () => linearBackwardGraph(gelu), { dy, x: xv, w: wv, ...(gelu ? { pre: pv } : {}) }, { dx: xv.shape, dw: wv.shape, db: [wv.shape[0]] }),
+    };
+  })(x, weight, bias) as tf.Tensor2D;
+  return activation && !gelu ? (ACTIVATIONS[activation](y) as tf.Tensor2D) : y;
 }
 
 /**

@@ -39,16 +39,13 @@ let nextModelId = 0;
  */
 export class TfBertModel {
   readonly params = new Map<string, tf.Variable>();
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
   private readonly uid = nextModelId++;
 
   private constructor(
     readonly config: BertConfig,
     values: Map<string, Float32Array>,
   ) {
-    const act = ACTIVATIONS[config.hidden_act];
-    if (!act) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
-    this.act = act;
+    if (!ACTIVATIONS[config.hidden_act]) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
     for (const [name, shape] of bertParameterShapes(config)) {
       const t = tf.tensor(values.get(name)!, shape, "float32");
       this.params.set(name, tf.variable(t, true, `bert${this.uid}/${name}`));
@@ -90,11 +87,11 @@ export class TfBertModel {
     return this.params.get(name)!;
   }
 
-  /** x [.., in] · Wᵀ + b with PyTorch's [out, in] weight. */
-  private linear(x: tf.Tensor, prefix: string): tf.Tensor {
+  /** activation(x [.., in] · Wᵀ + b) with PyTorch's [out, in] weight. */
+  private linear(x: tf.Tensor, prefix: string, activation?: string): tf.Tensor {
     const w = this.p(`${prefix}.weight`);
     const shape = x.shape;
-    const y = linear(x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D, this.p(`${prefix}.bias`) as tf.Tensor1D);
+    const y = linear(x.reshape([-1, shape[shape.length - 1]]) as tf.Tensor2D, w as tf.Tensor2D, this.p(`${prefix}.bias`) as tf.Tensor1D, activation);
     return y.reshape([...shape.slice(0, -1), w.shape[0]]);
   }
 
@@ -138,7 +135,7 @@ export class TfBertModel {
       const context = matMulNN(probs, v).transpose([0, 2, 1, 3]).reshape([b, s, h]);
       const attnOut = this.dropout(this.linear(context, `${p}.attention.output.dense`), hp, seeds);
       x = this.layerNorm(attnOut.add(x), `${p}.attention.output.LayerNorm`);
-      const inter = this.act(this.linear(x, `${p}.intermediate.dense`));
+      const inter = this.linear(x, `${p}.intermediate.dense`, c.hidden_act);
       const out = this.dropout(this.linear(inter, `${p}.output.dense`), hp, seeds);
       x = this.layerNorm(out.add(x), `${p}.output.LayerNorm`);
     }

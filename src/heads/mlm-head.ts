@@ -41,15 +41,12 @@ let nextId = 0;
 export class MlmHead {
   /** Bare name ("transform.dense.weight", "bias") → variable, weights in PyTorch's [out, in] layout. */
   readonly params = new Map<string, tf.Variable>();
-  private readonly act: (x: tf.Tensor) => tf.Tensor;
 
   constructor(
     readonly config: BertConfig,
     values: Map<string, Float32Array>,
   ) {
-    const act = ACTIVATIONS[config.hidden_act];
-    if (!act) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
-    this.act = act;
+    if (!ACTIVATIONS[config.hidden_act]) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
     const id = nextId++;
     for (const [name, shape] of mlmHeadShapes(config)) {
       const t = tf.tensor(values.get(name)!, shape, "float32");
@@ -101,8 +98,7 @@ export class MlmHead {
   /** Vocabulary logits [n, vocab] of hidden states [n, hidden], with the tied decoder `wordEmbeddings` [vocab, hidden]. */
   logits(hidden: tf.Tensor2D, wordEmbeddings: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
-    let x: tf.Tensor = linear(hidden, this.p("transform.dense.weight") as tf.Tensor2D, this.p("transform.dense.bias") as tf.Tensor1D);
-    x = this.act(x);
+    let x: tf.Tensor = linear(hidden, this.p("transform.dense.weight") as tf.Tensor2D, this.p("transform.dense.bias") as tf.Tensor1D, c.hidden_act);
     x = layerNorm(x, this.p("transform.LayerNorm.weight"), this.p("transform.LayerNorm.bias"), c.layer_norm_eps);
     // The decoder is the word-embedding table itself (tied), so its gradient flows into the embeddings.
     return linear(x as tf.Tensor2D, wordEmbeddings, this.p("bias") as tf.Tensor1D);

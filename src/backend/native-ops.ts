@@ -1,0 +1,109 @@
+/**
+ * Small ONNX graphs run on onnxruntime's CPU kernels (MLAS: AVX2/AVX-512 where the CPU has them,
+ * on every core), called synchronously so the tensorflow.js ops of the wasm and cpu backends can
+ * use them inside their forward and gradient functions. tfjs' wasm kernels run on one core at
+ * 4-wide SIMD (~15 GFLOP/s on products here, and erf/exp as scalar calls); a BERT training step on
+ * those backends is mostly products and GELU.
+ *
+ * onnxruntime-node's public `InferenceSession.run` is asynchronous only because it defers the
+ * native call with setImmediate; the native call itself is synchronous, and this module calls it
+ * directly. Where the binding cannot be loaded (another onnxruntime-node layout, a platform
+ * without its binary) or BERTUNE_NATIVE_OPS=0, `nativeOps()` is undefined and tfjs' own kernels run.
+ */
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { tf } from "./tfjs.js";
+
+interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+type TensorCtor = new (type: "float32", data: Float32Array, dims: readonly number[]) => OrtTensor;
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor>, options: object): Record<string, OrtTensor>;
+}
+
+/** A float32 tensor as plain values: row-major data and its shape. */
+export interface HostTensor {
+  data: Float32Array;
+  shape: readonly number[];
+}
+
+export interface NativeOps {
+  /** The threads each graph runs on. */
+  readonly threads: number;
+  /**
+   * Run the graph known as `key` (built by `build` the first time: a serialised ONNX model whose
+   * inputs and outputs are float32) on `inputs`, writing each output into the given buffer.
+   */
+  run(key: string, build: () => Uint8Array, inputs: Record<string, HostTensor>, outputs: Record<string, HostTensor>): void;
+}
+
+function load(): NativeOps | undefined {
+  if (process.env.BERTUNE_NATIVE_OPS === "0") return undefined;
+  let binding: { InferenceSession: new () => NativeSession };
+  let Tensor: TensorCtor;
+  try {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve("onnxruntime-node");
+    const native = require(entry.replace(/index\.js$/, "binding.js")) as { binding: typeof binding; initOrt: () => void };
+    native.initOrt();
+    binding = native.binding;
+    Tensor = (require("onnxruntime-node") as { Tensor: TensorCtor }).Tensor;
+  } catch {
+    return undefined;
+  }
+  const threads = availableParallelism();
+  // Sequential, no spinning: the pool's threads sleep between graphs instead of taking the core from tfjs.
+  const options = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", extra: { session: { intra_op: { allow_spinning: "0" } } } };
+  const sessions = new Map<string, NativeSession>();
+  return {
+    threads,
+    run(key, build, inputs, outputs) {
+      let s = sessions.get(key);
+      if (!s) {
+        const bytes = build();
+        s = new binding.InferenceSession();
+        s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, options);
+        sessions.set(key, s);
+      }
+      const ort = (ts: Record<string, HostTensor>) => Object.fromEntries(Object.entries(ts).map(([name, t]) => [name, new Tensor("float32", t.data, t.shape)]));
+      s.run(ort(inputs), ort(outputs), {});
+    },
+  };
+}
+
+let cached: NativeOps | undefined | null = null;
+
+/** The native kernels, or undefined where they cannot run (then tfjs' own kernels do). */
+export function nativeOps(): NativeOps | undefined {
+  if (cached === null) cached = load();
+  return cached;
+}
+
+/** The wasm backend's own methods for tensors in its heap (public on BackendWasm: its kernels use them). */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Run a native graph on float32 tensors of the wasm or cpu backend, returning its outputs (of the
+ * given shapes) as tensors. On wasm onnxruntime reads the inputs from the heap and writes the
+ * outputs into it, without a copy; on cpu the values are copied.
+ */
+export function runNative(native: NativeOps, key: string, build: () => Uint8Array, inputs: Record<string, tf.Tensor>, outputs: Record<string, number[]>): tf.Tensor[] {
+  const names = Object.keys(outputs);
+  if (tf.getBackend() === "wasm") {
+    const heap = tf.backend() as unknown as HeapBackend;
+    // Every output is allocated before any view is taken: a malloc may grow the heap, which detaches earlier views.
+    const infos = names.map((name) => heap.makeOutput(outputs[name], "float32"));
+    const view = (t: tf.TensorInfo): HostTensor => ({ data: heap.typedArrayFromHeap(t), shape: t.shape });
+    native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, view(t)])), Object.fromEntries(names.map((name, i) => [name, view(infos[i])])));
+    return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+  }
+  const host = names.map((name) => ({ data: new Float32Array(outputs[name].reduce((a, b) => a * b, 1)), shape: outputs[name] }));
+  native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, { data: t.dataSync() as Float32Array, shape: t.shape }])), Object.fromEntries(names.map((name, i) => [name, host[i]])));
+  return host.map((h) => tf.tensor(h.data, h.shape));
+}
