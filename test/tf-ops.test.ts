@@ -192,6 +192,15 @@ describe("products on onnxruntime's native kernels (the wasm and cpu backends)",
       inputs: () => [tf.randomNormal([64, 48], 0, 1, "float32", 5), tf.randomNormal([40, 48], 0, 0.3, "float32", 6), tf.randomNormal([40], 0, 1, "float32", 8)],
     },
     {
+      name: "layerNorm (eps 1e-12), 3-D",
+      fused: ([a, g, b]: tf.Tensor[]) => layerNorm(a, g, b, 1e-12),
+      composite: ([a, g, b]: tf.Tensor[]) => {
+        const { mean, variance } = tf.moments(a, -1, true);
+        return a.sub(mean).div(variance.add(1e-12).sqrt()).mul(g).add(b);
+      },
+      inputs: () => [tf.randomNormal([8, 40, 128], 0.3, 2, "float32", 1), tf.randomNormal([128], 1, 0.5, "float32", 2), tf.randomNormal([128], 0, 0.5, "float32", 3)],
+    },
+    {
       name: "linear with another activation (tanh, applied after the native layer)",
       fused: ([a, w, b]: tf.Tensor[]) => linear(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, "tanh"),
       composite: ([a, w, b]: tf.Tensor[]) => tf.tanh(tf.matMul(a, tf.transpose(w)).add(b)),
@@ -218,6 +227,13 @@ describe("products on onnxruntime's native kernels (the wasm and cpu backends)",
     const [a, w, b] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     expect(heldByForward(() => linear(a, w, b), inputs)).toBe(bytes(a, w));
     expect(heldByForward(() => linear(a, w, b, "gelu"), inputs)).toBe(bytes(a, w) + 4 * 64 * 40);
+    tf.dispose(inputs);
+  });
+
+  it("the native layerNorm keeps x̂, σ (one a row) and γ for its gradient, nothing more", () => {
+    const inputs = [tf.randomNormal([8, 40, 128], 0.3, 2, "float32", 1), tf.randomNormal([128], 1, 0.5, "float32", 2), tf.randomNormal([128], 0, 0.5, "float32", 3)];
+    const [a, g, b] = inputs;
+    expect(heldByForward(() => layerNorm(a, g, b, 1e-12), inputs)).toBe(bytes(a, g) + 4 * 8 * 40);
     tf.dispose(inputs);
   });
 

@@ -75,3 +75,38 @@ export function linearBackwardGraph(gelu: boolean): Uint8Array {
   output(g, g.op("ReduceSum", [d, g.int64("rows", [0])], [attr.int("keepdims", 0)]), "db", ["out"]);
   return model(g);
 }
+
+/** torch.nn.LayerNorm over the last axis of x [n, h]: y, and x̂ and σ [n, 1] for the gradient (biased variance, eps inside the root). */
+export function layerNormForwardGraph(eps: number): Uint8Array {
+  const g = new GraphBuilder("bertune_layer_norm");
+  const x = input(g, "x", ["n", "h"]);
+  const gamma = input(g, "gamma", ["h"]);
+  const beta = input(g, "beta", ["h"]);
+  const last = [attr.ints("axes", [-1]), attr.int("keepdims", 1)];
+  const centred = g.op("Sub", [x, g.op("ReduceMean", [x], last)]);
+  const std = g.op("Sqrt", [g.op("Add", [g.op("ReduceMean", [g.op("Mul", [centred, centred])], last), g.scalar("eps", eps)])]);
+  const xhat = g.op("Div", [centred, std]);
+  output(g, g.op("Add", [g.op("Mul", [xhat, gamma]), beta]), "y", ["n", "h"]);
+  output(g, xhat, "xhat", ["n", "h"]);
+  output(g, std, "std", ["n", 1]);
+  return model(g);
+}
+
+/** LayerNorm's gradients: dx = (ĝ − mean ĝ − x̂·mean(ĝ·x̂)) / σ with ĝ = dy·γ; dγ = Σ dy·x̂, dβ = Σ dy over rows. */
+export function layerNormBackwardGraph(): Uint8Array {
+  const g = new GraphBuilder("bertune_layer_norm_grad");
+  const dy = input(g, "dy", ["n", "h"]);
+  const xhat = input(g, "xhat", ["n", "h"]);
+  const std = input(g, "std", ["n", 1]);
+  const gamma = input(g, "gamma", ["h"]);
+  const last = [attr.ints("axes", [-1]), attr.int("keepdims", 1)];
+  const ghat = g.op("Mul", [dy, gamma]);
+  const meanG = g.op("ReduceMean", [ghat], last);
+  const meanGX = g.op("ReduceMean", [g.op("Mul", [ghat, xhat])], last);
+  output(g, g.op("Div", [g.op("Sub", [g.op("Sub", [ghat, meanG]), g.op("Mul", [xhat, meanGX])]), std]), "dx", ["n", "h"]);
+  const rows = g.int64("rows", [0]);
+  const keep0 = [attr.int("keepdims", 0)];
+  output(g, g.op("ReduceSum", [g.op("Mul", [dy, xhat]), rows], keep0), "dgamma", ["h"]);
+  output(g, g.op("ReduceSum", [dy, g.int64("rows0", [0])], keep0), "dbeta", ["h"]);
+  return model(g);
+}

@@ -7,7 +7,7 @@
  */
 import { nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
-import { linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
+import { layerNormBackwardGraph, layerNormForwardGraph, linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
 
 type Forward = (inputs: tf.Tensor[]) => {
   value: tf.Tensor;
@@ -131,8 +131,25 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
 /**
  * torch.nn.LayerNorm over the last axis (biased variance, eps inside the root). Keeps the
  * normalised input and the standard deviation; dx = (ĝ − mean ĝ − x̂·mean(ĝ·x̂)) / σ with ĝ = dy·γ.
+ * On the native kernels, one call forward and one backward.
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const native = nativeFor(x.size);
+  if (native) {
+    const h = x.shape[x.rank - 1];
+    const rows = x.size / h;
+    return withGradient(([xs, g, b]) => {
+      const [y, xhat, std] = runNative(native, `layer_norm${eps}`, () => layerNormForwardGraph(eps), { x: xs.reshape([rows, h]), gamma: g, beta: b }, { y: [rows, h], xhat: [rows, h], std: [rows, 1] });
+      return {
+        value: y.reshape(xs.shape),
+        save: [xhat, std, g],
+        grad: (dy, [xh, sd, gs]) => {
+          const [dx, dg, db] = runNative(native, "layer_norm_grad", layerNormBackwardGraph, { dy: dy.reshape([rows, h]), xhat: xh, std: sd, gamma: gs }, { dx: [rows, h], dgamma: [h], dbeta: [h] });
+          return [dx.reshape(dy.shape), dg, db];
+        },
+      };
+    })(x, gamma, beta);
+  }
   return withGradient(([xs, g, b]) => {
     const { mean, variance } = tf.moments(xs, -1, true);
     const std = variance.add(eps).sqrt();
