@@ -46,7 +46,7 @@ function maxRelDiff(a: number[], b: number[]): number {
 const bytes = (...ts: tf.Tensor[]) => ts.reduce((n, t) => n + 4 * t.size, 0);
 const x = () => tf.randomNormal([4, 6, 32], 0.3, 2, "float32", 1);
 const cases: { name: string; fused: Op; composite: Op; inputs: () => tf.Tensor[]; gradInputs: number;
-  /** Bytes the fused op keeps for its gradient (saved tensors are copies on wasm, inputs included). */
+  /** Bytes of the tensors the fused op keeps for its gradient (tfjs counts each saved clone, inputs included, though on wasm it shares the buffer). */
   held: (inputs: tf.Tensor[]) => number;
   /** Whether that is a quarter or less of what the composite keeps (linear keeps x and W as the composite does, less its transposed W). */
   lighter: boolean;
@@ -246,5 +246,20 @@ describe("products on onnxruntime's native kernels (the wasm and cpu backends)",
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe("the wasm backend's Identity (every tensor a custom gradient saves is cloned by it)", () => {
+  it("shares the buffer instead of copying it, and the clone outlives the original", () => {
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.randomNormal([256, 64], 0, 1, "float32", 3);
+    const values = Array.from(x.dataSync());
+    const buffers = backend.numDataIds();
+    const y = tf.clone(x);
+    expect(backend.numDataIds()).toBe(buffers);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(values);
+    y.dispose();
+    expect(backend.numDataIds()).toBe(buffers - 1);
   });
 });

@@ -4,6 +4,29 @@ import { existsSync, readdirSync } from "node:fs";
 import { BertuneError } from "../errors.js";
 import { WEBGPU_HINT, webgpuUnavailableReason } from "./vulkan.js";
 
+/**
+ * The wasm backend's Identity copies its input, and tfjs clones (Identity) every tensor a custom
+ * gradient saves, so each training step copied every activation kept for the backward pass. It
+ * shares the data instead, as the cpu and webgl backends' Identity does: the wasm backend counts
+ * references to its buffers (its own Reshape already shares them), and no kernel writes into an input.
+ */
+function shareIdentityOnWasm(): void {
+  const copying = tf.getKernel("Identity", "wasm");
+  if (!copying) return;
+  tf.unregisterKernel("Identity", "wasm");
+  tf.registerKernel({
+    kernelName: "Identity",
+    backendName: "wasm",
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === "string") return copying.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+}
+shareIdentityOnWasm();
+
 /** The tensorflow.js backends bertune can run on; "auto" picks the best that works here. */
 export type Device = "auto" | "wasm" | "cpu" | "webgpu" | "tensorflow";
 export const DEVICES: readonly Device[] = ["auto", "wasm", "cpu", "webgpu", "tensorflow"];
