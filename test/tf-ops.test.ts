@@ -90,15 +90,6 @@ const cases: { name: string; fused: Op; composite: Op; inputs: () => tf.Tensor[]
     held: ([sc, m]) => bytes(sc, m), // the probabilities and the mask
     lighter: true,
   },
-  {
-    name: "dropout (rate 0.3, seed 11)",
-    fused: ([a]) => dropout(a, 0.3, 11),
-    composite: ([a]) => tf.dropout(a, 0.3, undefined, 11),
-    inputs: () => [x()],
-    gradInputs: 1,
-    held: ([a]) => bytes(a), // the multiplier
-    lighter: true,
-  },
 ];
 
 describe("fused ops equal the composite tfjs ops they replace", () => {
@@ -119,6 +110,12 @@ describe("fused ops equal the composite tfjs ops they replace", () => {
     const fused = heldByForward(c.fused, inputs);
     expect(fused).toBe(c.held(inputs));
     if (c.lighter) expect(fused).toBeLessThanOrEqual(heldByForward(c.composite, inputs) / 4);
+    tf.dispose(inputs);
+  });
+
+  it("dropout keeps only its multiplier for the gradient", () => {
+    const inputs = [x()];
+    expect(heldByForward(([a]) => dropout(a, 0.3, 11), inputs)).toBe(bytes(inputs[0]));
     tf.dispose(inputs);
   });
 
@@ -261,5 +258,34 @@ describe("the wasm backend's Identity (every tensor a custom gradient saves is c
     expect(Array.from(y.dataSync())).toEqual(values);
     y.dispose();
     expect(backend.numDataIds()).toBe(buffers - 1);
+  });
+});
+
+describe("dropout on the CPU backends (the multiplier written in place from the seed)", () => {
+  const n = 1 << 20;
+  const draw = (rate: number, seed: number) => tf.tidy(() => Array.from(dropout(tf.ones([n]), rate, seed).dataSync()));
+
+  it.each([0.1, 0.3, 0.5])("rate %s: every unit 0 or 1/keep, the share dropped within 4σ of the rate, drops independent of their neighbour", (rate) => {
+    const m = draw(rate, 5);
+    const keep = 1 - rate;
+    expect(m.every((v) => v === 0 || Math.abs(v - 1 / keep) < 1e-6)).toBe(true);
+    const dropped = m.filter((v) => v === 0).length / n;
+    expect(Math.abs(dropped - rate)).toBeLessThan(4 * Math.sqrt((rate * keep) / n));
+    let pairs = 0;
+    for (let i = 1; i < n; i++) if (m[i] === 0 && m[i - 1] === 0) pairs++;
+    expect(Math.abs(pairs / (n - 1) - rate * rate)).toBeLessThan(4 * Math.sqrt((rate * rate * (1 - rate * rate)) / n));
+  });
+
+  it("the same seed gives the same mask, another seed another; the gradient is the multiplier", () => {
+    expect(draw(0.1, 7)).toEqual(draw(0.1, 7));
+    expect(draw(0.1, 8)).not.toEqual(draw(0.1, 7));
+    const xs = tf.randomNormal([64, 32], 0, 1, "float32", 2);
+    const grad = tf.grad((a: tf.Tensor) => dropout(a, 0.2, 3).sum())(xs);
+    expect(Array.from(grad.dataSync())).toEqual(Array.from(dropout(tf.onesLike(xs), 0.2, 3).dataSync()));
+    tf.dispose([xs, grad]);
+  });
+
+  it("rate 1 drops everything", () => {
+    expect(draw(1, 1).every((v) => v === 0)).toBe(true);
   });
 });

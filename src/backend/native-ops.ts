@@ -107,3 +107,21 @@ export function runNative(native: NativeOps, key: string, build: () => Uint8Arra
   native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, { data: t.dataSync() as Float32Array, shape: t.shape }])), Object.fromEntries(names.map((name, i) => [name, host[i]])));
   return host.map((h) => tf.tensor(h.data, h.shape));
 }
+
+/**
+ * A float32 tensor whose values `fill` writes, on the CPU backends: straight into the wasm heap,
+ * or into an array the cpu backend takes. Undefined on the other backends.
+ */
+export function filledTensor(shape: number[], fill: (values: Float32Array) => void): tf.Tensor | undefined {
+  const backend = tf.getBackend();
+  if (backend === "wasm") {
+    const heap = tf.backend() as unknown as HeapBackend;
+    const info = heap.makeOutput(shape, "float32");
+    fill(heap.typedArrayFromHeap(info));
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+  if (backend !== "cpu") return undefined;
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  fill(values);
+  return tf.tensor(values, shape);
+}

@@ -5,8 +5,10 @@
  * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
  * in the same order as the composite ops, so they are bit-identical to them.
  */
-import { nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
+import { filledTensor, nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
+import { GeometricSampler } from "../util/geometric.js";
+import { Rng } from "../util/rng.js";
 import { layerNormBackwardGraph, layerNormForwardGraph, linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
 
 type Forward = (inputs: tf.Tensor[]) => {
@@ -197,11 +199,26 @@ export function scaledMaskedSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale: n
   })(scores, mask);
 }
 
-/** tf.dropout (the same uniform draws for a seed, so the same mask), keeping only the 0 or 1/keep multiplier. */
+const gapSamplers = new Map<number, GeometricSampler>();
+
+/**
+ * Inverted dropout keeping only the 0 or 1/keep multiplier for the gradient. On the CPU backends
+ * the multiplier is written in place from the seed: filled with 1/keep, then a zero at each drop,
+ * the gaps between drops drawn from Geometric(rate) (one draw per dropped unit, not one per unit).
+ * Elsewhere it is tf.dropout's (uniform draws on the device).
+ */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   const keep = 1 - rate;
   return withGradient(([xs]) => {
-    const multiplier = tf.randomUniform(xs.shape, 0, 1, "float32", seed).add(keep).floor().div(keep);
+    const multiplier =
+      filledTensor(xs.shape, (m) => {
+        m.fill(rate >= 1 ? 0 : 1 / keep);
+        if (rate >= 1) return;
+        let gaps = gapSamplers.get(rate);
+        if (!gaps) gapSamplers.set(rate, (gaps = new GeometricSampler(rate)));
+        const rng = new Rng(seed);
+        for (let i = gaps.next(rng); i < m.length; i += gaps.next(rng) + 1) m[i] = 0;
+      }) ?? tf.randomUniform(xs.shape, 0, 1, "float32", seed).add(keep).floor().div(keep);
     return { value: xs.mul(multiplier), save: [multiplier], grad: (dy, [mv]) => [dy.mul(mv)] };
   })(x);
 }
