@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { tf, useBackend } from "../src/backend/tfjs.js";
 import { nativeOps } from "../src/backend/native-ops.js";
-import { dropout, gelu, layerNorm, linear, matMulNN, product, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
+import { dropout, embeddingLookup, gelu, layerNorm, linear, matMulNN, product, scaledMaskedSoftmax } from "../src/bert/tf-ops.js";
 
 beforeAll(async () => {
   await useBackend("wasm");
@@ -287,5 +287,31 @@ describe("dropout on the CPU backends (the multiplier written in place from the 
 
   it("rate 1 drops everything", () => {
     expect(draw(1, 1).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe("embeddingLookup on the CPU backends (rows copied from the table's buffer)", () => {
+  it("equals tf.gather, and its gradient is the scatter-add of repeated ids", () => {
+    const table = tf.randomNormal([50, 8], 0, 1, "float32", 4) as tf.Tensor2D;
+    const ids = tf.tensor2d([[3, 7, 3], [49, 0, 3]], [2, 3], "int32");
+    const y = embeddingLookup(table, ids);
+    expect(y.shape).toEqual([2, 3, 8]);
+    expect(Array.from(y.dataSync())).toEqual(Array.from(tf.gather(table, ids).dataSync()));
+    const w = tf.randomNormal([2, 3, 8], 0, 1, "float32", 5);
+    const grad = tf.grad((t: tf.Tensor) => embeddingLookup(t as tf.Tensor2D, ids).mul(w).sum())(table);
+    const wv = w.dataSync();
+    const want = new Float32Array(50 * 8);
+    [3, 7, 3, 49, 0, 3].forEach((id, r) => {
+      for (let j = 0; j < 8; j++) want[id * 8 + j] += wv[r * 8 + j];
+    });
+    expect(Array.from(grad.dataSync())).toEqual(Array.from(want));
+    tf.dispose([table, ids, y, w, grad]);
+  });
+
+  it("refuses an id outside the table", () => {
+    const table = tf.zeros([5, 2]) as tf.Tensor2D;
+    const ids = tf.tensor1d([1, 5], "int32");
+    expect(() => embeddingLookup(table, ids)).toThrow(/token id 5 is outside the embedding table's 5 rows/);
+    tf.dispose([table, ids]);
   });
 });

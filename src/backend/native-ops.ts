@@ -125,3 +125,12 @@ export function filledTensor(shape: number[], fill: (values: Float32Array) => vo
   fill(values);
   return tf.tensor(values, shape);
 }
+
+/**
+ * The values of a float32 tensor of the CPU backends without a copy on wasm: a view of the heap,
+ * valid until the next allocation (which may grow the heap), so take it after allocating outputs.
+ */
+export function hostValues(t: tf.Tensor): Float32Array {
+  if (tf.getBackend() === "wasm") return (tf.backend() as unknown as HeapBackend).typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
+}

@@ -5,7 +5,7 @@
  * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
  * in the same order as the composite ops, so they are bit-identical to them.
  */
-import { filledTensor, nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
+import { filledTensor, hostValues, nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
@@ -111,23 +111,40 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D, a
  */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const [rows, dim] = table.shape;
-  return withGradient(([t, i]) => ({
-    value: tf.gather(t, i),
-    save: [i],
-    grad: (dy, [idsSaved]) => {
-      const g = dy.reshape([-1, dim]);
-      const flat = idsSaved.reshape([-1]);
-      if (tf.getKernel("UnsortedSegmentSum", tf.getBackend())) return [tf.unsortedSegmentSum(g, flat as tf.Tensor1D, rows), tf.zerosLike(idsSaved)];
-      const gv = g.dataSync();
-      const iv = flat.dataSync();
-      const out = new Float32Array(rows * dim);
-      for (let r = 0; r < iv.length; r++) {
-        const base = iv[r] * dim;
-        for (let j = 0; j < dim; j++) out[base + j] += gv[r * dim + j];
-      }
-      return [tf.tensor2d(out, [rows, dim]), tf.zerosLike(idsSaved)];
-    },
-  }))(table, ids);
+  return withGradient(([t, i]) => {
+    // On the CPU backends the rows are copied straight from the table's buffer: wasm's GatherV2 is ~30× slower.
+    const idv = ["wasm", "cpu"].includes(tf.getBackend()) ? (i.dataSync() as ArrayLike<number>) : undefined;
+    const value =
+      (idv &&
+        filledTensor([...i.shape, dim], (out) => {
+          const tv = hostValues(t);
+          for (let r = 0; r < idv.length; r++) {
+            const id = idv[r];
+            if (!(id >= 0 && id < rows)) throw new Error(`token id ${id} is outside the embedding table's ${rows} rows`);
+            out.set(tv.subarray(id * dim, (id + 1) * dim), r * dim);
+          }
+        })) ??
+      tf.gather(t, i);
+    return {
+      value,
+      save: [i],
+      grad: (dy, [idsSaved]) => {
+        const g = dy.reshape([-1, dim]);
+        const flat = idsSaved.reshape([-1]);
+        if (tf.getKernel("UnsortedSegmentSum", tf.getBackend())) return [tf.unsortedSegmentSum(g, flat as tf.Tensor1D, rows), tf.zerosLike(idsSaved)];
+        const iv = flat.dataSync();
+        const sum = (out: Float32Array) => {
+          const gv = hostValues(g);
+          out.fill(0);
+          for (let r = 0; r < iv.length; r++) {
+            const base = iv[r] * dim;
+            for (let j = 0; j < dim; j++) out[base + j] += gv[r * dim + j];
+          }
+        };
+        return [filledTensor([rows, dim], sum)!, tf.zerosLike(idsSaved)];
+      },
+    };
+  })(table, ids);
 }
 
 /**
