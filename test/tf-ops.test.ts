@@ -311,7 +311,7 @@ describe("embeddingLookup on the CPU backends (rows copied from the table's buff
   it("refuses an id outside the table", () => {
     const table = tf.zeros([5, 2]) as tf.Tensor2D;
     const ids = tf.tensor1d([1, 5], "int32");
-    expect(() => embeddingLookup(table, ids)).toThrow(/token id 5 is outside the embedding table's 5 rows/);
+    expect(() => embeddingLookup(table, ids)).toThrow(/token id 5 is outside the model's embedding table of 5 rows/);
     tf.dispose([table, ids]);
   });
 });

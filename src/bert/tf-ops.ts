@@ -2,11 +2,15 @@
  * BERT's building blocks as TensorFlow.js ops with hand-written gradients. tfjs records every
  * kernel of a composite op on the gradient tape and keeps all their outputs, and the gradients
  * of those outputs, until the step ends; a fused op keeps only what its gradient needs and runs
- * a few kernels where the composite ran a dozen. Forward values are computed by the same kernels
- * in the same order as the composite ops, so they are bit-identical to them.
+ * a few kernels where the composite ran a dozen. On tfjs' kernels forward values are computed by
+ * the same kernels in the same order as the composite ops, so they are bit-identical to them. On
+ * the CPU backends the heavy ones run on onnxruntime's native kernels instead (products, linear
+ * layers with their bias and GELU, LayerNorm: equal to the composite within float32 rounding),
+ * and dropout masks and embedding rows are written straight into the wasm heap.
  */
 import { filledTensor, hostValues, nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
+import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
 import { layerNormBackwardGraph, layerNormForwardGraph, linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
@@ -114,15 +118,16 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   return withGradient(([t, i]) => {
     // On the CPU backends the rows are copied straight from the table's buffer: wasm's GatherV2 is ~30× slower.
     const idv = ["wasm", "cpu"].includes(tf.getBackend()) ? (i.dataSync() as ArrayLike<number>) : undefined;
+    if (idv) {
+      for (let r = 0; r < idv.length; r++) {
+        if (!(idv[r] >= 0 && idv[r] < rows)) throw new BertuneError(`token id ${idv[r]} is outside the model's embedding table of ${rows} rows`, "the tokenizer does not match the model: use the model's own tokenizer (or its vocab_size in config.json)");
+      }
+    }
     const value =
       (idv &&
         filledTensor([...i.shape, dim], (out) => {
           const tv = hostValues(t);
-          for (let r = 0; r < idv.length; r++) {
-            const id = idv[r];
-            if (!(id >= 0 && id < rows)) throw new Error(`token id ${id} is outside the embedding table's ${rows} rows`);
-            out.set(tv.subarray(id * dim, (id + 1) * dim), r * dim);
-          }
+          for (let r = 0; r < idv.length; r++) out.set(tv.subarray(idv[r] * dim, (idv[r] + 1) * dim), r * dim);
         })) ??
       tf.gather(t, i);
     return {
