@@ -88,42 +88,34 @@ interface HeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
-/**
- * Run a native graph on float32 tensors of the wasm or cpu backend, returning its outputs (of the
- * given shapes) as tensors. On wasm onnxruntime reads the inputs from the heap and writes the
- * outputs into it, without a copy; on cpu the values are copied.
- */
-export function runNative(native: NativeOps, key: string, build: () => Uint8Array, inputs: Record<string, tf.Tensor>, outputs: Record<string, number[]>): tf.Tensor[] {
-  const names = Object.keys(outputs);
-  if (tf.getBackend() === "wasm") {
-    const heap = tf.backend() as unknown as HeapBackend;
-    // Every output is allocated before any view is taken: a malloc may grow the heap, which detaches earlier views.
-    const infos = names.map((name) => heap.makeOutput(outputs[name], "float32"));
-    const view = (t: tf.TensorInfo): HostTensor => ({ data: heap.typedArrayFromHeap(t), shape: t.shape });
-    native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, view(t)])), Object.fromEntries(names.map((name, i) => [name, view(infos[i])])));
-    return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
-  }
-  const host = names.map((name) => ({ data: new Float32Array(outputs[name].reduce((a, b) => a * b, 1)), shape: outputs[name] }));
-  native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, { data: t.dataSync() as Float32Array, shape: t.shape }])), Object.fromEntries(names.map((name, i) => [name, host[i]])));
-  return host.map((h) => tf.tensor(h.data, h.shape));
+/** Whether tensors live on the host (wasm, cpu), where they can be read and written synchronously. */
+export function onHostBackend(): boolean {
+  const backend = tf.getBackend();
+  return backend === "wasm" || backend === "cpu";
 }
 
 /**
- * A float32 tensor whose values `fill` writes, on the CPU backends: straight into the wasm heap,
- * or into an array the cpu backend takes. Undefined on the other backends.
+ * Float32 tensors whose values `fill` writes, on the CPU backends: straight into the wasm heap
+ * (every buffer allocated before `fill` runs: a malloc may grow the heap, which detaches earlier
+ * views), or into arrays the cpu backend takes. Undefined on the other backends.
  */
-export function filledTensor(shape: number[], fill: (values: Float32Array) => void): tf.Tensor | undefined {
+export function filledTensors(shapes: number[][], fill: (values: Float32Array[]) => void): tf.Tensor[] | undefined {
   const backend = tf.getBackend();
   if (backend === "wasm") {
     const heap = tf.backend() as unknown as HeapBackend;
-    const info = heap.makeOutput(shape, "float32");
-    fill(heap.typedArrayFromHeap(info));
-    return tf.engine().makeTensorFromTensorInfo(info);
+    const infos = shapes.map((shape) => heap.makeOutput(shape, "float32"));
+    fill(infos.map((info) => heap.typedArrayFromHeap(info)));
+    return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
   }
   if (backend !== "cpu") return undefined;
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const values = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
   fill(values);
-  return tf.tensor(values, shape);
+  return values.map((v, i) => tf.tensor(v, shapes[i]));
+}
+
+/** One tensor of filledTensors. */
+export function filledTensor(shape: number[], fill: (values: Float32Array) => void): tf.Tensor | undefined {
+  return filledTensors([shape], ([values]) => fill(values))?.[0];
 }
 
 /**
@@ -133,4 +125,18 @@ export function filledTensor(shape: number[], fill: (values: Float32Array) => vo
 export function hostValues(t: tf.Tensor): Float32Array {
   if (tf.getBackend() === "wasm") return (tf.backend() as unknown as HeapBackend).typedArrayFromHeap(t);
   return t.dataSync() as Float32Array;
+}
+
+/**
+ * Run a native graph on float32 tensors of the wasm or cpu backend, returning its outputs (of the
+ * given shapes) as tensors. On wasm onnxruntime reads the inputs from the heap and writes the
+ * outputs into it, without a copy; on cpu the values are copied.
+ */
+export function runNative(native: NativeOps, key: string, build: () => Uint8Array, inputs: Record<string, tf.Tensor>, outputs: Record<string, number[]>): tf.Tensor[] {
+  const names = Object.keys(outputs);
+  const shapes = names.map((name) => outputs[name]);
+  const host = (values: Float32Array, shape: readonly number[]): HostTensor => ({ data: values, shape });
+  return filledTensors(shapes, (values) => {
+    native.run(key, build, Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, host(hostValues(t), t.shape)])), Object.fromEntries(names.map((name, i) => [name, host(values[i], shapes[i])])));
+  })!;
 }

@@ -107,6 +107,6 @@ export function layerNormBackwardGraph(): Uint8Array {
   const rows = g.int64("rows", [0]);
   const keep0 = [attr.int("keepdims", 0)];
   output(g, g.op("ReduceSum", [g.op("Mul", [dy, xhat]), rows], keep0), "dgamma", ["h"]);
-  output(g, g.op("ReduceSum", [dy, g.int64("rows0", [0])], keep0), "dbeta", ["h"]);
+  output(g, g.op("ReduceSum", [dy, rows], keep0), "dbeta", ["h"]);
   return model(g);
 }

@@ -8,7 +8,7 @@
  * layers with their bias and GELU, LayerNorm: equal to the composite within float32 rounding),
  * and dropout masks and embedding rows are written straight into the wasm heap.
  */
-import { filledTensor, hostValues, nativeOps, runNative, type NativeOps } from "../backend/native-ops.js";
+import { filledTensor, hostValues, nativeOps, onHostBackend, runNative, type NativeOps } from "../backend/native-ops.js";
 import { tf } from "../backend/tfjs.js";
 import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
@@ -49,8 +49,7 @@ const NATIVE_MIN_MACS = 1 << 15;
 
 /** The native kernels for work of `macs` multiply-adds: on the CPU backends, whose tensors can be read synchronously. */
 function nativeFor(macs: number): NativeOps | undefined {
-  const backend = tf.getBackend();
-  return macs >= NATIVE_MIN_MACS && (backend === "wasm" || backend === "cpu") ? nativeOps() : undefined;
+  return macs >= NATIVE_MIN_MACS && onHostBackend() ? nativeOps() : undefined;
 }
 
 /**
@@ -60,10 +59,10 @@ function nativeFor(macs: number): NativeOps | undefined {
  */
 export function product(a: tf.Tensor, b: tf.Tensor, transA = false, transB = false): tf.Tensor {
   const r = a.rank;
-  const native = nativeFor(a.shape[r - 2] * a.shape[r - 1] * b.shape[transB ? r - 2 : r - 1]);
+  const [m, k] = transA ? [a.shape[r - 1], a.shape[r - 2]] : [a.shape[r - 2], a.shape[r - 1]];
+  const n = b.shape[transB ? r - 2 : r - 1];
+  const native = nativeFor(m * k * n);
   if (native) {
-    const m = a.shape[transA ? r - 1 : r - 2];
-    const n = b.shape[transB ? r - 2 : r - 1];
     return runNative(native, `product${r}${+transA}${+transB}`, () => productGraph(r, transA, transB), { a, b }, { y: [...a.shape.slice(0, r - 2), m, n] })[0];
   }
   return tf.matMul(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
@@ -117,7 +116,7 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const [rows, dim] = table.shape;
   return withGradient(([t, i]) => {
     // On the CPU backends the rows are copied straight from the table's buffer: wasm's GatherV2 is ~30× slower.
-    const idv = ["wasm", "cpu"].includes(tf.getBackend()) ? (i.dataSync() as ArrayLike<number>) : undefined;
+    const idv = onHostBackend() ? (i.dataSync() as ArrayLike<number>) : undefined;
     if (idv) {
       for (let r = 0; r < idv.length; r++) {
         if (!(idv[r] >= 0 && idv[r] < rows)) throw new BertuneError(`token id ${idv[r]} is outside the model's embedding table of ${rows} rows`, "the tokenizer does not match the model: use the model's own tokenizer (or its vocab_size in config.json)");
@@ -259,3 +258,8 @@ export const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   swish: silu,
   tanh: (x) => tf.tanh(x),
 };
+
+/** Refuse a config whose hidden_act bertune does not implement, before any weight is loaded. */
+export function checkActivation(name: string): void {
+  if (!ACTIVATIONS[name]) throw new BertuneError(`hidden_act "${name}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+}

@@ -4,7 +4,7 @@ import { Rng } from "../util/rng.js";
 import type { BertConfig } from "./config.js";
 import type { SafetensorsFile, TensorToWrite } from "../formats/safetensors.js";
 import { bertParameterShapes, readBertWeights } from "./weights.js";
-import { ACTIVATIONS, dropout, embeddingLookup, layerNorm, linear, matMulNN, scaledMaskedSoftmax, swapLast } from "./tf-ops.js";
+import { checkActivation, dropout, embeddingLookup, layerNorm, linear, matMulNN, scaledMaskedSoftmax, swapLast } from "./tf-ops.js";
 
 /** Inputs of one batch, [batch, seq]. */
 export interface BertInputs {
@@ -45,7 +45,7 @@ export class TfBertModel {
     readonly config: BertConfig,
     values: Map<string, Float32Array>,
   ) {
-    if (!ACTIVATIONS[config.hidden_act]) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+    checkActivation(config.hidden_act);
     for (const [name, shape] of bertParameterShapes(config)) {
       const t = tf.tensor(values.get(name)!, shape, "float32");
       this.params.set(name, tf.variable(t, true, `bert${this.uid}/${name}`));

@@ -1,6 +1,6 @@
 import { BertuneError } from "../errors.js";
 import { readFloat32, tf } from "../backend/tfjs.js";
-import { ACTIVATIONS, layerNorm, linear } from "../bert/tf-ops.js";
+import { checkActivation, layerNorm, linear } from "../bert/tf-ops.js";
 import type { BertConfig } from "../bert/config.js";
 import { expectTensor, tensorToFloat32, type SafetensorsFile, type TensorToWrite } from "../formats/safetensors.js";
 import { Rng } from "../util/rng.js";
@@ -46,7 +46,7 @@ export class MlmHead {
     readonly config: BertConfig,
     values: Map<string, Float32Array>,
   ) {
-    if (!ACTIVATIONS[config.hidden_act]) throw new BertuneError(`hidden_act "${config.hidden_act}" is not supported`, `supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+    checkActivation(config.hidden_act);
     const id = nextId++;
     for (const [name, shape] of mlmHeadShapes(config)) {
       const t = tf.tensor(values.get(name)!, shape, "float32");
