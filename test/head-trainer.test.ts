@@ -186,17 +186,22 @@ describe("dropout on gathered features", () => {
 });
 
 describe("closed-form gradients of the linear head", () => {
-  it("equal tensorflow.js autodiff of the cross-entropy (loss, dW, db)", () => {
+  // The small shape runs the JS loops, the large one onnxruntime's products; a scale stands for
+  // gatherDropped's 1/(1-p), the tensor reference multiplying x by it.
+  it.each([
+    [16, 24, 1],
+    [64, 96, 1 / 0.9],
+  ])("equal tensorflow.js autodiff of the cross-entropy (loss, dW, db): batch %i, hidden %i, input scale %f", (b, h, scale) => {
     const rng = new Rng(11);
-    const [b, h, k] = [16, 24, 3];
+    const k = 3;
     const xv = Float32Array.from({ length: b * h }, () => (rng.next() < 0.1 ? 0 : rng.normal()));
     const head = new LinearHead(h, k, Float32Array.from({ length: h * k }, () => rng.normal() * 0.3), Float32Array.from([0.1, -0.2, 0.05]));
     const labels = Array.from({ length: b }, (_, i) => i % k);
     const t = new ClassificationHead(head);
-    const x = tf.tensor2d(xv, [b, h]);
+    const x = tf.mul(tf.tensor2d(xv, [b, h]), scale) as tf.Tensor2D;
     const { value, grads } = tf.variableGrads(() => crossEntropy(t.logits(x), labels, k), [t.kernel, t.bias]);
     const mine = headGradientBuffers(head, b);
-    const loss = linearHeadGradients(head, xv, labels, mine);
+    const loss = linearHeadGradients(head, xv, labels, mine, undefined, scale);
     expect(loss).toBeCloseTo(value.dataSync()[0], 5);
     // tfjs' kernel gradient is [h, k]; ours is PyTorch's [k, h].
     const dw = tf.transpose(grads[t.kernel.name]).dataSync();
@@ -205,7 +210,7 @@ describe("closed-form gradients of the linear head", () => {
     mine.bias.forEach((v, i) => expect(Math.abs(v - db[i])).toBeLessThan(1e-6));
     // Eval-mode logits of the array head equal the tensor head's.
     const lt = t.logits(x).dataSync();
-    head.logits(xv, b).forEach((v, i) => expect(Math.abs(v - lt[i])).toBeLessThan(1e-5));
+    head.scaledLogits(xv, b, scale, new Float32Array(b * k)).forEach((v, i) => expect(Math.abs(v - lt[i])).toBeLessThan(1e-5));
     tf.dispose([x, value, ...Object.values(grads)]);
     t.dispose();
   });

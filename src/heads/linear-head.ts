@@ -1,3 +1,5 @@
+import { nativeOps } from "../backend/native-ops.js";
+import { productGraph } from "../bert/native-graphs.js";
 import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
@@ -44,13 +46,23 @@ export class LinearHead {
     return new LinearHead(hiddenSize, numLabels, tensorToFloat32(file, wName), tensorToFloat32(file, bName));
   }
 
-  /**
-   * Logits [rows × numLabels] of features [rows × hidden] (eval mode: no dropout). Labels are
-   * taken two at a time, so each row is read once per pair: this product is half of a training
-   * step's cost.
-   */
+  /** Logits [rows × numLabels] of features [rows × hidden] (eval mode: no dropout). */
   logits(features: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * this.numLabels)): Float32Array {
+    return this.scaledLogits(features, rows, 1, out);
+  }
+
+  /**
+   * scale · (x · Wᵀ) + b: the logits of features that stand for `scale` times their values (rows
+   * after dropout, whose 1/(1−p) is applied here, to rows × labels values, instead of to every
+   * unit). On onnxruntime's kernels where the product is worth a call; else in loops that take
+   * the labels two at a time, so that each row is read once per pair.
+   */
+  scaledLogits(features: Float32Array, rows: number, scale: number, out: Float32Array): Float32Array {
     const { hiddenSize: h, numLabels: k, weight: w, bias } = this;
+    if (nativeProduct(features, [rows, h], false, w, [k, h], true, out, [rows, k])) {
+      for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) out[r * k + j] = out[r * k + j] * scale + bias[j];
+      return out;
+    }
     for (let r = 0; r < rows; r++) {
       const xr = r * h;
       for (let j = 0; j < k; j += 2) {
@@ -64,12 +76,12 @@ export class LinearHead {
             s0 += xi * w[w0 + i];
             s1 += xi * w[w1 + i];
           }
-          out[r * k + j] = s0 + bias[j];
-          out[r * k + j + 1] = s1 + bias[j + 1];
+          out[r * k + j] = s0 * scale + bias[j];
+          out[r * k + j + 1] = s1 * scale + bias[j + 1];
         } else {
           let s0 = 0;
           for (let i = 0; i < h; i++) s0 += features[xr + i] * w[w0 + i];
-          out[r * k + j] = s0 + bias[j];
+          out[r * k + j] = s0 * scale + bias[j];
         }
       }
     }
@@ -92,12 +104,46 @@ function geometricSampler(p: number): GeometricSampler {
   return lastSampler;
 }
 
+/** Below this many multiply-adds a head product stays in the JS loops: a native call costs ~20 µs. */
+const NATIVE_MIN_MACS = 1 << 12;
+
 /**
- * Copy the rows `idx` of a feature matrix [rows × h] into one batch (into `out` when given, to
- * reuse a buffer), applying inverted dropout on the way when a generator is given: each unit is
- * zeroed with probability p, the rest scaled by 1/(1−p). Dropped positions are found by
- * geometric skipping (the gap to the next dropped unit is Geometric(p)), which draws one random
- * number per dropped unit instead of one per unit.
+ * y = op(a) · op(b) for row-major matrices (op transposes where asked) on onnxruntime's CPU
+ * kernels (see backend/native-ops.ts), when they load and the product is worth a call. Returns
+ * whether it ran; the caller's loops do the work otherwise.
+ */
+function nativeProduct(a: Float32Array, aShape: [number, number], transA: boolean, b: Float32Array, bShape: [number, number], transB: boolean, y: Float32Array, yShape: [number, number]): boolean {
+  const inner = transA ? aShape[0] : aShape[1];
+  const native = yShape[0] * yShape[1] * inner >= NATIVE_MIN_MACS ? nativeOps() : undefined;
+  if (!native) return false;
+  const exact = (values: Float32Array, shape: [number, number]) => ({ data: values.subarray(0, shape[0] * shape[1]), shape });
+  // The key of tf-ops' products: one session serves both.
+  native.run(`product2${+transA}${+transB}`, () => productGraph(2, transA, transB), { a: exact(a, aShape), b: exact(b, bShape) }, { y: exact(y, yShape) });
+  return true;
+}
+
+/**
+ * The rows `idx` of a feature matrix [rows × h] copied into `out`, each unit zeroed with
+ * probability p when a generator is given and the rest left unscaled. Returns the factor 1/(1−p)
+ * the kept units stand for (1 without dropout), which scaledLogits and linearHeadGradients apply
+ * to the batch's logits and gradients, so that no pass over every unit scales them. Dropped
+ * positions are found by geometric skipping (the gap to the next dropped unit is Geometric(p)),
+ * which draws one random number per dropped unit instead of one per unit.
+ */
+export function gatherDropped(data: Float32Array, h: number, idx: readonly number[], dropout: { rng: Rng; p: number } | undefined, out: Float32Array): number {
+  for (let k = 0; k < idx.length; k++) out.set(data.subarray(idx[k] * h, (idx[k] + 1) * h), k * h);
+  if (!dropout || dropout.p <= 0) return 1;
+  const n = idx.length * h;
+  const gaps = geometricSampler(dropout.p);
+  const rng = dropout.rng;
+  for (let pos = gaps.next(rng); pos < n; pos += 1 + gaps.next(rng)) out[pos] = 0;
+  return 1 / (1 - dropout.p);
+}
+
+/**
+ * The rows `idx` of a feature matrix [rows × h] in one batch (in `out` when given, to reuse a
+ * buffer) with inverted dropout when a generator is given: the masks of gatherDropped, the kept
+ * units scaled by 1/(1−p).
  */
 export function gatherRows(
   data: Float32Array,
@@ -106,20 +152,8 @@ export function gatherRows(
   dropout?: { rng: Rng; p: number },
   out: Float32Array = new Float32Array(idx.length * h),
 ): Float32Array {
-  const n = idx.length * h;
-  if (!dropout || dropout.p <= 0) {
-    for (let k = 0; k < idx.length; k++) out.set(data.subarray(idx[k] * h, (idx[k] + 1) * h), k * h);
-    return out;
-  }
-  const keep = 1 / (1 - dropout.p);
-  for (let k = 0; k < idx.length; k++) {
-    const from = idx[k] * h;
-    const to = k * h;
-    for (let i = 0; i < h; i++) out[to + i] = data[from + i] * keep;
-  }
-  const gaps = geometricSampler(dropout.p);
-  const rng = dropout.rng;
-  for (let pos = gaps.next(rng); pos < n; pos += 1 + gaps.next(rng)) out[pos] = 0;
+  const scale = gatherDropped(data, h, idx, dropout, out);
+  if (scale !== 1) for (let i = 0; i < idx.length * h; i++) out[i] *= scale;
   return out;
 }
 
@@ -137,30 +171,34 @@ export function headGradientBuffers(head: LinearHead, batchSize: number): HeadGr
 }
 
 /**
- * The loss of the head on a batch x [b × hidden] (dropout already applied) under `objective`
- * (by default plain softmax cross-entropy: the single-label loss without weights or smoothing)
- * and its gradients in closed form, written into `grads`: the objective writes dL/dlogits over
- * the batch's logits in place, then dW = (dL/dlogits)ᵀ·x and db = Σ dL/dlogits. Returns the
- * loss as torch computes it (see objective.ts). `targets` are class ids for single-label, else
- * the b × K float matrix. As in the forward product, labels are taken two at a time in dW.
+ * The loss of the head on a batch x [b × hidden] (dropout already applied; x standing for
+ * `inputScale` times its values, as gatherDropped leaves it) under `objective` (by default plain
+ * softmax cross-entropy: the single-label loss without weights or smoothing) and its gradients in
+ * closed form, written into `grads`: the objective writes dL/dlogits over the batch's logits in
+ * place, then db = Σ dL/dlogits and dW = inputScale · (dL/dlogits)ᵀ·x. Returns the loss as torch
+ * computes it (see objective.ts). `targets` are class ids for single-label, else the b × K float
+ * matrix. dW runs on the native kernels as the forward product does, else in loops that take
+ * the labels two at a time.
  */
-export function linearHeadGradients(head: LinearHead, x: Float32Array, targets: Targets, grads: HeadGradients, objective?: Objective): number {
+export function linearHeadGradients(head: LinearHead, x: Float32Array, targets: Targets, grads: HeadGradients, objective?: Objective, inputScale = 1): number {
   const { hiddenSize: h, numLabels: k } = head;
   const obj = objective ?? singleLabelObjective(k);
   if (obj.numLabels !== k) throw new Error(`an objective of ${obj.numLabels} labels for a head of ${k}`);
   const b = targetRows(obj, targets);
-  const logits = head.logits(x, b, grads.logits);
+  const logits = head.scaledLogits(x, b, inputScale, grads.logits);
   // From here on the batch's logits hold dL/dlogits.
   const loss = objectiveLoss(obj, logits, b, targets, logits);
   // Typed arrays in locals: V8 then keeps their bases in registers through the inner loops.
   const dw = grads.weight;
   const db = grads.bias;
-  dw.fill(0);
   db.fill(0);
+  for (let r = 0; r < b; r++) for (let j = 0; j < k; j++) db[j] += logits[r * k + j];
+  if (inputScale !== 1) for (let i = 0; i < b * k; i++) logits[i] *= inputScale;
+  if (nativeProduct(logits, [b, k], true, x, [b, h], false, dw, [k, h])) return loss;
+  dw.fill(0);
   for (let r = 0; r < b; r++) {
     const xr = r * h;
     const row = r * k;
-    for (let j = 0; j < k; j++) db[j] += logits[row + j];
     for (let j = 0; j < k; j += 2) {
       const w0 = j * h;
       const g0 = logits[row + j];

@@ -3,7 +3,7 @@ import { silentProgress, type ProgressFactory } from "../util/progress.js";
 import { Rng } from "../util/rng.js";
 import { ArrayAdamW, clipScale, globalNorm } from "./array-adamw.js";
 import { DEFAULT_ARGS, type TrainingArgs } from "./args.js";
-import { checkLabels, gatherRows, headGradientBuffers, LinearHead, linearHeadGradients } from "../heads/linear-head.js";
+import { checkLabels, gatherDropped, headGradientBuffers, LinearHead, linearHeadGradients } from "../heads/linear-head.js";
 import { learningRateAt, trainingLength, warmupStepsFor } from "./schedule.js";
 import { streamSeed, STREAM_DROPOUT, STREAM_INIT, STREAM_SHUFFLE } from "./seeds.js";
 import { evalLine, newTrainerState, recordEval, round4, type LogEntry, type TrainingOutcome } from "./state.js";
@@ -50,8 +50,8 @@ function singleLabelTask(id2label: string[]): Task {
  * Train dropout + Linear(hidden → labels) on fixed features with AdamW (no decay on the bias),
  * the Trainer's learning-rate schedule and global-norm clipping. Every random choice (init,
  * shuffles, dropout masks) comes from the seed, so a seed gives the same weights bit for bit.
- * A step is plain arithmetic on reused buffers: gather with dropout, closed-form gradient,
- * norm, then the clipped AdamW update in one pass.
+ * A step works on reused buffers: gather with dropout, closed-form gradient (its two products
+ * on onnxruntime's kernels where they load), norm, then the clipped AdamW update in one pass.
  */
 export function trainHead(
   input: HeadTrainingInput,
@@ -136,8 +136,8 @@ export function trainHead(
     for (let s = 0; s < steps; s++) {
       const idx = order.slice(s * bs, (s + 1) * bs);
       lr = learningRateAt(state.global_step, schedule);
-      const x = gatherRows(train.data, h, idx, { rng: dropRng, p: head.dropout }, batch);
-      const loss = linearHeadGradients(head, x, targetsOf(task, train.labels, idx), grads, task.objective);
+      const scale = gatherDropped(train.data, h, idx, { rng: dropRng, p: head.dropout }, batch);
+      const loss = linearHeadGradients(head, batch, targetsOf(task, train.labels, idx), grads, task.objective, scale);
       if (!Number.isFinite(loss)) {
         throw new BertuneError(`the training loss became ${loss} at step ${state.global_step + 1}`, "lower --learning-rate, or check the data for broken rows");
       }
