@@ -14,6 +14,11 @@ function model(g: GraphBuilder): Uint8Array {
 const input = (g: GraphBuilder, name: string, dims: Dim[]) => g.input(name, DataType.FLOAT, dims);
 const output = (g: GraphBuilder, value: string, name: string, dims: Dim[]) => g.output(value, name, DataType.FLOAT, dims);
 
+/** The session key of productGraph(rank, transA, transB): every caller of a product shares its session. */
+export function productKey(rank: number, transA: boolean, transB: boolean): string {
+  return `product${rank}${+transA}${+transB}`;
+}
+
 /** y = op(a) · op(b), op swapping the last two axes where asked; batched over the leading axes of equal-rank operands. */
 export function productGraph(rank: number, transA: boolean, transB: boolean): Uint8Array {
   const g = new GraphBuilder("bertune_product");

@@ -13,7 +13,7 @@ import { tf } from "../backend/tfjs.js";
 import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
-import { layerNormBackwardGraph, layerNormForwardGraph, linearBackwardGraph, linearForwardGraph, productGraph } from "./native-graphs.js";
+import { layerNormBackwardGraph, layerNormForwardGraph, linearBackwardGraph, linearForwardGraph, productGraph, productKey } from "./native-graphs.js";
 
 type Forward = (inputs: tf.Tensor[]) => {
   value: tf.Tensor;
@@ -63,7 +63,7 @@ export function product(a: tf.Tensor, b: tf.Tensor, transA = false, transB = fal
   const n = b.shape[transB ? r - 2 : r - 1];
   const native = nativeFor(m * k * n);
   if (native) {
-    return runNative(native, `product${r}${+transA}${+transB}`, () => productGraph(r, transA, transB), { a, b }, { y: [...a.shape.slice(0, r - 2), m, n] })[0];
+    return runNative(native, productKey(r, transA, transB), () => productGraph(r, transA, transB), { a, b }, { y: [...a.shape.slice(0, r - 2), m, n] })[0];
   }
   return tf.matMul(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
 }

@@ -1,5 +1,5 @@
 import { nativeOps } from "../backend/native-ops.js";
-import { productGraph } from "../bert/native-graphs.js";
+import { productGraph, productKey } from "../bert/native-graphs.js";
 import { BertuneError } from "../errors.js";
 import { GeometricSampler } from "../util/geometric.js";
 import { Rng } from "../util/rng.js";
@@ -117,8 +117,7 @@ function nativeProduct(a: Float32Array, aShape: [number, number], transA: boolea
   const native = yShape[0] * yShape[1] * inner >= NATIVE_MIN_MACS ? nativeOps() : undefined;
   if (!native) return false;
   const exact = (values: Float32Array, shape: [number, number]) => ({ data: values.subarray(0, shape[0] * shape[1]), shape });
-  // The key of tf-ops' products: one session serves both.
-  native.run(`product2${+transA}${+transB}`, () => productGraph(2, transA, transB), { a: exact(a, aShape), b: exact(b, bShape) }, { y: exact(y, yShape) });
+  native.run(productKey(2, transA, transB), () => productGraph(2, transA, transB), { a: exact(a, aShape), b: exact(b, bShape) }, { y: exact(y, yShape) });
   return true;
 }
 
