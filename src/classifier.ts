@@ -165,7 +165,7 @@ export class Classifier {
     }
     checkBaseModel(run);
     const revision = c.base_model_revision === "local" ? undefined : c.base_model_revision;
-    const model = await loadModel(run.baseModel, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice });
+    const model = await loadModel(run.baseModel, { ...o, revision: o.revision ?? revision, onnxDevice: o.device === "webgpu" ? "webgpu" : o.onnxDevice, pooling: c.pooling as Pooling });
     if (model.config.hidden_size !== c.hidden_size) {
       await model.close();
       throw new BertuneError(

@@ -26,7 +26,7 @@ export async function encode(model: string, inputs: readonly (string | TextInput
   let flat: Float32Array;
   let h: number;
   if ((o.engine ?? "onnx") === "onnx") {
-    const m = await loadModel(model, o);
+    const m = await loadModel(model, { ...o, pooling });
     try {
       h = m.config.hidden_size;
       flat = await extractFeatures(m.encoder, m.tokenizer, items, { maxLength, pooling });

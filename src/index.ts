@@ -22,11 +22,11 @@ export { objectiveLoss, activate, balancedWeights, type Objective } from "./head
 export { makeTask, evaluateLogits, type Task, type TaskEvaluation } from "./train/task.js";
 export { formatReport } from "./metrics/format.js";
 export { Tokenizer, type EncodedBatch } from "./tokenizer/tokenizer.js";
-export { OnnxEncoder, type Pooling } from "./bert/onnx-encoder.js";
+export { OnnxEncoder, type FeatureEncoder, type Pooling } from "./bert/onnx-encoder.js";
 export { OnnxSequenceClassifier } from "./bert/onnx-classifier.js";
 export { readBertWeights } from "./bert/weights.js";
 export { writeBertOnnx, type BertGraphOptions, type ClassifierSpec } from "./onnx/bert-graph.js";
-export { featureGraph } from "./onnx/feature-graph.js";
+export { featureGraph, FeatureGraphEncoder, type GraphTokens } from "./onnx/feature-graph.js";
 export { exportRun, type ExportOptions, type ExportResult } from "./run/export.js";
 export { readBertConfig, type BertConfig } from "./bert/config.js";
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, tensorToFloat32 } from "./formats/safetensors.js";

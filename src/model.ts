@@ -1,7 +1,7 @@
 import { readBertConfig, type BertConfig } from "./bert/config.js";
-import { OnnxEncoder } from "./bert/onnx-encoder.js";
+import { OnnxEncoder, type FeatureEncoder, type Pooling } from "./bert/onnx-encoder.js";
 import { resolveModel, type ResolveOptions, type ResolvedModel } from "./hub/resolve.js";
-import { featureGraph } from "./onnx/feature-graph.js";
+import { encoderKey, FeatureGraphEncoder } from "./onnx/feature-graph.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { sha256File } from "./util/hash.js";
 
@@ -12,6 +12,8 @@ export interface LoadModelOptions extends ResolveOptions {
   threads?: number;
   /** Where bertune's own ONNX graphs are cached (default: the bertune cache). */
   graphCacheDir?: string;
+  /** The pooling about to be used, whose graph is then opened at load (others open on first use). */
+  pooling?: Pooling;
 }
 
 /** What every mode needs of a pretrained model: where it came from, its config and tokenizer. */
@@ -29,7 +31,7 @@ export interface ModelBase {
 
 /** A pretrained encoder ready for feature extraction (frozen mode): an ONNX graph on onnxruntime. */
 export interface LoadedModel extends ModelBase {
-  encoder: OnnxEncoder;
+  encoder: FeatureEncoder;
   /**
    * Which graph runs: bertune's own, written from model.safetensors ("bertune"), or an export
    * from the repo or its transformers.js mirror ("export"), for repos without safetensors.
@@ -85,9 +87,11 @@ export async function loadModel(model: string, options: LoadModelOptions = {}): 
   const sessionOptions = { device: options.onnxDevice, threads: options.threads };
   if (first.files["model.safetensors"]) {
     const b = base(first);
-    const graph = await featureGraph(b.config, first.files["model.safetensors"], { cacheDir: options.graphCacheDir, log: options.log });
-    const encoder = await OnnxEncoder.load(graph.path, b.config.hidden_size, sessionOptions);
-    return { ...b, encoder, graph: "bertune", encoderIdentity: async () => `bertune-graph:${graph.key}`, close: () => encoder.close() };
+    const weights = first.files["model.safetensors"];
+    const encoder = new FeatureGraphEncoder(b.config, weights, { cacheDir: options.graphCacheDir, log: options.log, session: sessionOptions });
+    if (options.pooling) await encoder.open(options.pooling);
+    const key = await encoderKey(b.config, weights);
+    return { ...b, encoder, graph: "bertune", encoderIdentity: async () => `bertune-graph:${key}`, close: () => encoder.close() };
   }
   const resolved = await resolveModel(model, FROZEN_EXPORT_FILES, options);
   const b = base(resolved);

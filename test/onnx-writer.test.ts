@@ -185,12 +185,43 @@ describe("dynamic int8 quantisation", () => {
   });
 });
 
+describe("the first-token feature graph (cls_hidden_state + pooler_output, last layer on [CLS] alone)", () => {
+  it.each([
+    ["bert-random-tiny", TINY_MODEL],
+    ["the Hub's bert-base-uncased layout", HUB_LAYOUT],
+  ])("written from %s matches PyTorch's pooler and [CLS] outputs within 1e-5, on padded rows", async (_, dir) => {
+    const c = readBertConfig(join(dir, "config.json"));
+    const path = save(writeBertOnnx(c, readBertWeights(readSafetensors(join(dir, "model.safetensors")), c), { head: "first-token-features" }));
+    expect(enc.attention_mask.some((row: number[]) => row.includes(0))).toBe(true);
+    for (const [pooling, key] of POOLINGS.slice(0, 2)) expect(maxAbsDiff(await features(path, pooling), enc[key].flat()), pooling).toBeLessThan(1e-5);
+    const e = await OnnxEncoder.load(path, 32);
+    expect([...e.outputNames].sort()).toEqual(["cls_hidden_state", "pooler_output"]);
+    // No position but [CLS] leaves the graph, so mean pooling is refused in one line.
+    expect(() => e.checkPooling("mean")).toThrow(/has no last_hidden_state output/);
+    await e.close();
+  });
+
+  it("slices [CLS] once, into the last layer's query product and its residual (so everything after runs on one row per example)", () => {
+    const m = decodeModel(writeBertOnnx(config, weights, { head: "first-token-features" }));
+    const nodes = m.graph.node;
+    const last = config.num_hidden_layers - 1;
+    const slices = nodes.filter((n) => n.opType === "Slice" && n.input.some((i) => i.startsWith("one_1d")));
+    expect(slices).toHaveLength(1);
+    // The Slice's output reaches the last layer's query product and its residual add.
+    const fromSlice = nodes.filter((n) => n.input.includes(slices[0].output[0]));
+    const weightOf = (n: (typeof nodes)[number]) => n.input.find((i) => i.startsWith(`encoder.layer.${last}.`));
+    expect(fromSlice.map(weightOf).filter(Boolean)).toEqual([`encoder.layer.${last}.attention.self.query.weight`]);
+    expect(fromSlice.map((n) => n.opType).sort()).toEqual(["Add", "MatMul"]);
+  });
+});
+
 describe.skipIf(!haveOnnxChecker)("ONNX's own checker (python3-onnx)", () => {
-  it("accepts every graph the writer produces: features, each pooling's classifier, float32 and int8", () => {
+  it("accepts every graph the writer produces: both feature graphs, each pooling's classifier, float32 and int8", () => {
     const head = LinearHead.init(32, 2, { seed: 1, dropout: 0, initializerRange: 0.02 });
     const paths: string[] = [];
     for (const quantize of [false, true]) {
       paths.push(save(writeBertOnnx(config, weights, { head: "features", quantize })));
+      paths.push(save(writeBertOnnx(config, weights, { head: "first-token-features", quantize })));
       for (const pooling of ["pooler", "cls", "mean"] as const) {
         paths.push(save(writeBertOnnx(config, weights, { head: { pooling, weight: head.weight, bias: head.bias, numLabels: 2 }, quantize })));
       }

@@ -283,7 +283,7 @@ async function main() {
     random.dispose();
     const graphDir = mkdtempSync(join(tmpdir(), "bertune-bench-"));
     const graph = join(graphDir, "base.onnx");
-    writeFileSync(graph, writeBertOnnx(config, weights, { head: "features" }));
+    writeFileSync(graph, writeBertOnnx(config, weights, { head: "first-token-features" }));
     weights.clear();
     const encoder = await OnnxEncoder.load(graph, config.hidden_size, { threads });
     const texts = fullLengthTexts(32 * 5, 128);
@@ -294,7 +294,7 @@ async function main() {
     await encoder.close();
     rmSync(graphDir, { recursive: true, force: true });
     const base = torchBaseline(SHAPES["bert-base"], "infer", 32, 128, 4);
-    rows.push({ what: "frozen features bert-base shape (onnx, bertune's graph), 32 x 128 tokens", backend: `onnxruntime cpu, ${threads} threads`, seqPerS, tokensPerS: seqPerS * 128, baseline: base && { name: base.impl, seqPerS: base.seqPerS }, note: "target >= 1.5x" });
+    rows.push({ what: "frozen features bert-base shape (onnx, bertune's [CLS] graph), 32 x 128 tokens", backend: `onnxruntime cpu, ${threads} threads`, seqPerS, tokensPerS: seqPerS * 128, baseline: base && { name: base.impl, seqPerS: base.seqPerS }, note: "target >= 1.5x" });
   }
   // The same extraction on the model's own ONNX export (optimum's, shipped with the fixture): what bertune's graph replaced.
   const exportEncoder = await OnnxEncoder.load(join(TINY, "onnx/model.onnx"), onnx.config.hidden_size, { threads });

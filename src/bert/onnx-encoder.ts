@@ -94,15 +94,32 @@ export function bertFeeds(session: ort.InferenceSession, batch: EncodedBatch): R
   return feeds;
 }
 
-/** The output each pooling reads. */
-const NEEDED_OUTPUT: Record<Pooling, string> = { pooler: "pooler_output", cls: "last_hidden_state", mean: "last_hidden_state" };
+/** The [CLS] position's last hidden state [batch, hidden]: an output of bertune's first-token feature graph. */
+export const FIRST_TOKEN_OUTPUT = "cls_hidden_state";
+
+/** The outputs each pooling can read, in order of preference. */
+const POOLING_OUTPUTS: Record<Pooling, readonly string[]> = {
+  pooler: ["pooler_output"],
+  cls: [FIRST_TOKEN_OUTPUT, "last_hidden_state"],
+  mean: ["last_hidden_state"],
+};
+
+/** What the frozen path asks of an encoder: one pooled vector per example. */
+export interface FeatureEncoder {
+  readonly hiddenSize: number;
+  /** Refuse, in one line, a pooling this encoder cannot give. */
+  checkPooling(pooling: Pooling): void;
+  /** One pooled vector per example, row-major [B × hiddenSize]. */
+  encode(batch: EncodedBatch, pooling: Pooling): Promise<Float32Array>;
+  close(): Promise<void>;
+}
 
 /**
  * The pretrained encoder as an ONNX graph with transformers.js's feature-extraction outputs
  * (`last_hidden_state`, `pooler_output`), run by onnxruntime-node: bertune's own graph, or a
  * repo's export.
  */
-export class OnnxEncoder {
+export class OnnxEncoder implements FeatureEncoder {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly hiddenSize: number,
@@ -119,8 +136,14 @@ export class OnnxEncoder {
 
   /** Refuse a pooling whose output the graph lacks (a fill-mask export has only `logits`). */
   checkPooling(pooling: Pooling): void {
-    const needed = NEEDED_OUTPUT[pooling];
-    if (this.session.outputNames.includes(needed)) return;
+    this.outputFor(pooling);
+  }
+
+  /** The output a pooling reads from this graph, or a one-line error. */
+  private outputFor(pooling: Pooling): string {
+    const found = POOLING_OUTPUTS[pooling].find((name) => this.session.outputNames.includes(name));
+    if (found) return found;
+    const needed = POOLING_OUTPUTS[pooling].at(-1)!;
     const hasHidden = this.session.outputNames.includes("last_hidden_state");
     throw new BertuneError(
       `the ONNX export ${this.path} has no ${needed} output (its outputs: ${this.session.outputNames.join(", ")}), so it cannot give --pooling ${pooling}`,
@@ -132,8 +155,7 @@ export class OnnxEncoder {
 
   /** One pooled vector per example, row-major [B × hiddenSize]. */
   async encode(batch: EncodedBatch, pooling: Pooling): Promise<Float32Array> {
-    this.checkPooling(pooling);
-    const name = NEEDED_OUTPUT[pooling];
+    const name = this.outputFor(pooling);
     const out = (await this.session.run(bertFeeds(this.session, batch), [name]))[name];
     // config.json's hidden_size must be the graph's width, or every row would be misaligned.
     const width = out.dims[out.dims.length - 1];
@@ -144,7 +166,8 @@ export class OnnxEncoder {
       );
     }
     const data = out.data as Float32Array;
-    return pooling === "pooler" ? new Float32Array(data) : poolHidden(data, batch.attentionMask, this.hiddenSize, pooling);
+    // pooler_output and cls_hidden_state are already one row per example.
+    return name !== "last_hidden_state" ? new Float32Array(data) : poolHidden(data, batch.attentionMask, this.hiddenSize, pooling as "cls" | "mean");
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { OnnxEncoder, Pooling } from "../bert/onnx-encoder.js";
+import type { FeatureEncoder, Pooling } from "../bert/onnx-encoder.js";
 import type { EncodedBatch, Tokenizer } from "../tokenizer/tokenizer.js";
 
 export interface TextInput {
@@ -40,7 +40,7 @@ export async function mapSortedBatches(
 }
 
 /** Run the frozen encoder over every example once: one pooled vector per example, in input order. */
-export function extractFeatures(encoder: OnnxEncoder, tokenizer: Tokenizer, inputs: readonly TextInput[], options: ExtractOptions): Promise<Float32Array> {
+export function extractFeatures(encoder: FeatureEncoder, tokenizer: Tokenizer, inputs: readonly TextInput[], options: ExtractOptions): Promise<Float32Array> {
   encoder.checkPooling(options.pooling);
   return mapSortedBatches(tokenizer, inputs, encoder.hiddenSize, options, (batch) => encoder.encode(batch, options.pooling));
 }

@@ -5,10 +5,13 @@
  * activation, layer_norm_eps from the config, the tanh pooler — with the outputs a use needs:
  *
  * - "features": `last_hidden_state` [batch, seq, hidden] and `pooler_output` [batch, hidden], as
- *   transformers.js's feature-extraction exports name them (the frozen path);
+ *   transformers.js's feature-extraction exports name them (the frozen path's mean pooling);
+ * - "first-token-features": `cls_hidden_state` (the [CLS] row of last_hidden_state) and
+ *   `pooler_output`, for the frozen path's pooler and cls poolings, with the last layer computed
+ *   for the [CLS] position alone;
  * - a classifier: `logits` [batch, labels] of BertForSequenceClassification, pooling as the run
  *   was trained (`pooler`, the [CLS] row, or the masked mean), for transformers.js's
- *   text-classification pipeline.
+ *   text-classification pipeline (with the [CLS]-only last layer unless it pools the mean).
  *
  * With `quantize`, every weight matrix is stored as int8 (symmetric, one scale per output column)
  * and multiplied by MatMulInteger after DynamicQuantizeLinear of its input — the dynamic int8
@@ -17,6 +20,7 @@
  */
 import { BertuneError } from "../errors.js";
 import type { BertConfig } from "../bert/config.js";
+import { FIRST_TOKEN_OUTPUT } from "../bert/onnx-encoder.js";
 import { attr, GraphBuilder } from "./graph.js";
 import { DataType, encodeModel, type ModelProto } from "./proto.js";
 
@@ -31,8 +35,12 @@ export interface ClassifierSpec {
 }
 
 export interface BertGraphOptions {
-  /** "features" or a classification head. */
-  head: "features" | ClassifierSpec;
+  /**
+   * "features" (every position's last hidden state and the pooler's output),
+   * "first-token-features" (the [CLS] position's and the pooler's only, whose last layer then
+   * runs on [CLS] alone) or a classification head.
+   */
+  head: "features" | "first-token-features" | ClassifierSpec;
   quantize?: boolean;
   /** Recorded in the model's metadata. */
   producerVersion?: string;
@@ -176,7 +184,13 @@ class BertGraphWriter {
     return this.layerNorm(sum, "embeddings.LayerNorm");
   }
 
-  encoder(x: string, maskAdd: string): string {
+  /**
+   * The encoder layers over x [batch, seq, hidden]. With `firstTokenOnly`, the last layer computes
+   * only the [CLS] position's output (keys and values still from every token): the pooler and the
+   * [CLS] row read nothing else, and the rest of that layer is 1/seq of its work. Returns
+   * [batch, seq, hidden], or [batch, 1, hidden] with `firstTokenOnly`.
+   */
+  encoder(x: string, maskAdd: string, firstTokenOnly = false): string {
     const c = this.config;
     const g = this.g;
     const nh = c.num_attention_heads;
@@ -187,19 +201,27 @@ class BertGraphWriter {
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const p = `encoder.layer.${l}`;
       const heads = (t: string, perm: number[]) => g.op("Transpose", [g.op("Reshape", [t, splitShape])], [attr.ints("perm", perm)]);
-      const q = heads(this.linear(x, `${p}.attention.self.query`), [0, 2, 1, 3]);
+      // The rows this layer outputs: every position, or (last layer, firstTokenOnly) position 0 alone.
+      const rows = firstTokenOnly && l === c.num_hidden_layers - 1 ? this.firstRow(x) : x;
+      const q = heads(this.linear(rows, `${p}.attention.self.query`), [0, 2, 1, 3]);
       const kT = heads(this.linear(x, `${p}.attention.self.key`), [0, 2, 3, 1]);
       const v = heads(this.linear(x, `${p}.attention.self.value`), [0, 2, 1, 3]);
       const scores = g.op("Add", [g.op("Div", [g.op("MatMul", [q, kT]), scale]), maskAdd]);
       const probs = g.op("Softmax", [scores], [attr.int("axis", -1)]);
       const context = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [probs, v])], [attr.ints("perm", [0, 2, 1, 3])]), mergeShape]);
       const attn = this.linear(context, `${p}.attention.output.dense`);
-      x = this.layerNorm(g.op("Add", [attn, x]), `${p}.attention.output.LayerNorm`);
+      x = this.layerNorm(g.op("Add", [attn, rows]), `${p}.attention.output.LayerNorm`);
       const inter = this.activation(this.linear(x, `${p}.intermediate.dense`));
       const out = this.linear(inter, `${p}.output.dense`);
       x = this.layerNorm(g.op("Add", [out, x]), `${p}.output.LayerNorm`);
     }
     return x;
+  }
+
+  /** x[:, 0:1, :]: the [CLS] position, keeping the sequence axis. */
+  firstRow(x: string): string {
+    const g = this.g;
+    return g.op("Slice", [x, g.int64("zero_1d", [0]), g.int64("one_1d", [1]), g.int64("axis1_1d", [1])]);
   }
 
   firstToken(x: string): string {
@@ -238,13 +260,19 @@ export function writeBertOnnx(config: BertConfig, weights: Map<string, Float32Ar
   const ext = g.op("Unsqueeze", [maskF, g.int64("mask_axes", [1, 2])]);
   const maskAdd = g.op("Mul", [g.op("Sub", [g.scalar("mask_one", 1), ext]), g.scalar("mask_value", MASK_VALUE)]);
 
-  const hidden = w.encoder(w.embeddings(inputIds, tokenTypeIds), maskAdd);
+  const embedded = w.embeddings(inputIds, tokenTypeIds);
   const H = config.hidden_size;
   if (o.head === "features") {
+    const hidden = w.encoder(embedded, maskAdd);
     g.output(hidden, "last_hidden_state", DataType.FLOAT, [...dims, H]);
     g.output(w.pooler(hidden), "pooler_output", DataType.FLOAT, ["batch_size", H]);
+  } else if (o.head === "first-token-features") {
+    const first = w.encoder(embedded, maskAdd, true);
+    g.output(w.firstToken(first), FIRST_TOKEN_OUTPUT, DataType.FLOAT, ["batch_size", H]);
+    g.output(w.pooler(first), "pooler_output", DataType.FLOAT, ["batch_size", H]);
   } else {
     const head = o.head;
+    const hidden = w.encoder(embedded, maskAdd, head.pooling !== "mean");
     const pooled = head.pooling === "pooler" ? w.pooler(hidden) : head.pooling === "cls" ? w.firstToken(hidden) : w.meanPool(hidden, maskF);
     const logits = w.linear(pooled, "classifier", head.weight, head.bias);
     g.output(logits, "logits", DataType.FLOAT, ["batch_size", head.numLabels]);

@@ -123,7 +123,7 @@ export class Trainer {
     const m = this.o.model;
     // --device webgpu runs the ONNX encoder on onnxruntime's WebGPU execution provider too.
     const onnxDevice = this.args.device === "webgpu" ? "webgpu" : this.o.modelOptions?.onnxDevice;
-    if (typeof m === "string") return { model: await loadModel(m, { ...this.o.modelOptions, onnxDevice, log: this.log }), owned: true };
+    if (typeof m === "string") return { model: await loadModel(m, { ...this.o.modelOptions, onnxDevice, log: this.log, pooling: this.args.pooling }), owned: true };
     if ("encoder" in m) return { model: m, owned: false };
     throw new BertuneError("frozen mode needs the model's ONNX encoder", "pass the model id or loadModel(...) to the Trainer");
   }
