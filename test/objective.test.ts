@@ -14,6 +14,7 @@ import { headGradientBuffers, LinearHead, linearHeadGradients, scoreLogits, scor
 import { activate, balancedWeights, objectiveLoss, objectiveLossTensor, type Objective } from "../src/heads/objective.js";
 import type { ProblemType } from "../src/problem-type.js";
 import { testBackends } from "./helpers/backends.js";
+import { maxAbsDiff } from "./helpers/numbers.js";
 
 const DIR = join(import.meta.dirname, "fixtures", "losses");
 const TOL = 1e-5;
@@ -49,13 +50,6 @@ const objectiveOf = (c: Case): Objective => ({
   ...(c.class_weights && { classWeights: Float32Array.from(c.class_weights) }),
   ...(c.label_smoothing !== undefined && { labelSmoothing: c.label_smoothing }),
 });
-
-function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let m = 0;
-  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(actual[i] - expected[i]));
-  return m;
-}
 
 /** The largest difference from torch seen per check, printed with BERTUNE_REPORT_DIFFS=1. */
 const measured: Record<string, number> = {};

@@ -20,6 +20,7 @@ import { writeBertOnnx, type ClassifierSpec } from "../src/onnx/bert-graph.js";
 import { decodeModel } from "../src/onnx/proto.js";
 import { SHARED, TINY_MODEL, tempDir } from "./helpers/fixtures.js";
 import { checkOnnx, haveOnnxChecker } from "./helpers/onnx-checker.js";
+import { maxAbsDiff } from "./helpers/numbers.js";
 
 const HUB_LAYOUT = join(SHARED, "models/bert-tiny-hub-layout/model-repo");
 const ref = JSON.parse(readFileSync(join(TINY_MODEL, "reference.json"), "utf8"));
@@ -34,18 +35,17 @@ const POOLINGS: [Pooling, string][] = [
   ["mean", "mean_pooled"],
 ];
 
-function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let m = 0;
-  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(actual[i] - expected[i]));
-  return m;
-}
-
 let written = 0;
 function save(bytes: Uint8Array): string {
   const path = join(work, `graph-${written++}.onnx`);
   writeFileSync(path, bytes);
   return path;
+}
+
+/** The feature graph written from a model folder's config.json and model.safetensors, saved. */
+function graphFrom(dir: string, head: "features" | "first-token-features"): string {
+  const c = readBertConfig(join(dir, "config.json"));
+  return save(writeBertOnnx(c, readBertWeights(readSafetensors(join(dir, "model.safetensors")), c), { head }));
 }
 
 async function features(path: string, pooling: Pooling, hidden = config.hidden_size): Promise<Float32Array> {
@@ -62,8 +62,7 @@ describe("the feature graph (last_hidden_state + pooler_output)", () => {
     ["bert-random-tiny", TINY_MODEL],
     ["the Hub's bert-base-uncased layout (bert. prefix, gamma/beta, MLM and NSP heads)", HUB_LAYOUT],
   ])("written from %s matches PyTorch's outputs within 1e-5 for every pooling", async (_, dir) => {
-    const c = readBertConfig(join(dir, "config.json"));
-    const path = save(writeBertOnnx(c, readBertWeights(readSafetensors(join(dir, "model.safetensors")), c), { head: "features" }));
+    const path = graphFrom(dir, "features");
     for (const [pooling, key] of POOLINGS) expect(maxAbsDiff(await features(path, pooling), enc[key].flat()), pooling).toBeLessThan(1e-5);
     const e = await OnnxEncoder.load(path, 32);
     expect([...e.outputNames].sort()).toEqual(["last_hidden_state", "pooler_output"]);
@@ -190,8 +189,7 @@ describe("the first-token feature graph (cls_hidden_state + pooler_output, last 
     ["bert-random-tiny", TINY_MODEL],
     ["the Hub's bert-base-uncased layout", HUB_LAYOUT],
   ])("written from %s matches PyTorch's pooler and [CLS] outputs within 1e-5, on padded rows", async (_, dir) => {
-    const c = readBertConfig(join(dir, "config.json"));
-    const path = save(writeBertOnnx(c, readBertWeights(readSafetensors(join(dir, "model.safetensors")), c), { head: "first-token-features" }));
+    const path = graphFrom(dir, "first-token-features");
     expect(enc.attention_mask.some((row: number[]) => row.includes(0))).toBe(true);
     for (const [pooling, key] of POOLINGS.slice(0, 2)) expect(maxAbsDiff(await features(path, pooling), enc[key].flat()), pooling).toBeLessThan(1e-5);
     const e = await OnnxEncoder.load(path, 32);

@@ -16,6 +16,7 @@ import { clipByGlobalNorm } from "../src/train/adamw.js";
 import { resolveArgs, type TrainingArgs } from "../src/train/args.js";
 import { trainFull } from "../src/train/full-trainer.js";
 import { REF_MINI, refMini, refMiniConfig, refMiniDataset, refMiniSource, useReferenceHeadInit } from "./helpers/ref-mini.js";
+import { maxAbsDiff } from "./helpers/numbers.js";
 
 const ref = refMini;
 const config = refMiniConfig;
@@ -25,13 +26,6 @@ const B = ref.batch;
 beforeAll(async () => {
   await useBackend("wasm");
 });
-
-function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let m = 0;
-  for (let i = 0; i < expected.length; i++) m = Math.max(m, Math.abs(actual[i] - expected[i]));
-  return m;
-}
 
 /** Values of last_hidden_state at real (unpadded) tokens only: padded rows are not compared. */
 function realTokens(flat: ArrayLike<number>, h: number): number[] {
