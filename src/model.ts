@@ -1,7 +1,7 @@
 import { readBertConfig, type BertConfig } from "./bert/config.js";
 import { OnnxEncoder, type FeatureEncoder, type Pooling } from "./bert/onnx-encoder.js";
 import { resolveModel, type ResolveOptions, type ResolvedModel } from "./hub/resolve.js";
-import { encoderKey, FeatureGraphEncoder } from "./onnx/feature-graph.js";
+import { FeatureGraphEncoder } from "./onnx/feature-graph.js";
 import { Tokenizer } from "./tokenizer/tokenizer.js";
 import { sha256File } from "./util/hash.js";
 
@@ -90,8 +90,7 @@ export async function loadModel(model: string, options: LoadModelOptions = {}): 
     const weights = first.files["model.safetensors"];
     const encoder = new FeatureGraphEncoder(b.config, weights, { cacheDir: options.graphCacheDir, log: options.log, session: sessionOptions });
     if (options.pooling) await encoder.open(options.pooling);
-    const key = await encoderKey(b.config, weights);
-    return { ...b, encoder, graph: "bertune", encoderIdentity: async () => `bertune-graph:${key}`, close: () => encoder.close() };
+    return { ...b, encoder, graph: "bertune", encoderIdentity: async () => `bertune-graph:${await encoder.key()}`, close: () => encoder.close() };
   }
   const resolved = await resolveModel(model, FROZEN_EXPORT_FILES, options);
   const b = base(resolved);

@@ -34,6 +34,8 @@ describe("FeatureGraphEncoder", () => {
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/\[CLS\] output/);
       expect(lines[1]).toMatch(/every token/);
+      // The feature cache's identity: the weights' key, shared by both graphs.
+      expect(await encoder.key()).toBe(await encoderKey(config, weights));
     } finally {
       await encoder.close();
     }

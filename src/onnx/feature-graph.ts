@@ -74,10 +74,16 @@ export async function encoderKey(config: BertConfig, weightsPath: string): Promi
 export async function featureGraph(
   config: BertConfig,
   weightsPath: string,
-  o: { cacheDir?: string; log?: (line: string) => void; tokens?: GraphTokens } = {},
+  o: {
+    cacheDir?: string;
+    log?: (line: string) => void;
+    tokens?: GraphTokens;
+    /** encoderKey's value, when the caller has it (computing it may hash the weights). */
+    encoderKey?: string;
+  } = {},
 ): Promise<FeatureGraph> {
   const tokens = o.tokens ?? "all";
-  const key = sha256(JSON.stringify([await encoderKey(config, weightsPath), tokens])).slice(0, 32);
+  const key = sha256(JSON.stringify([o.encoderKey ?? (await encoderKey(config, weightsPath)), tokens])).slice(0, 32);
   const path = join(o.cacheDir ?? bertuneCacheDir(), "onnx", `features-${key}.onnx`);
   if (existsSync(path)) return { path, key, built: false };
   const started = Date.now();
@@ -94,6 +100,7 @@ export async function featureGraph(
  */
 export class FeatureGraphEncoder implements FeatureEncoder {
   private readonly opened = new Map<GraphTokens, Promise<OnnxEncoder>>();
+  private keyOnce?: Promise<string>;
 
   constructor(
     private readonly config: BertConfig,
@@ -105,6 +112,11 @@ export class FeatureGraphEncoder implements FeatureEncoder {
     return this.config.hidden_size;
   }
 
+  /** encoderKey of these weights, computed once (a local weights file is hashed): the encoder's identity for the feature cache. */
+  key(): Promise<string> {
+    return (this.keyOnce ??= encoderKey(this.config, this.weightsPath));
+  }
+
   /** Every pooling has a graph. */
   checkPooling(_pooling: Pooling): void {}
 
@@ -113,9 +125,9 @@ export class FeatureGraphEncoder implements FeatureEncoder {
     const tokens = graphTokensFor(pooling);
     let encoder = this.opened.get(tokens);
     if (!encoder) {
-      encoder = featureGraph(this.config, this.weightsPath, { cacheDir: this.o.cacheDir, log: this.o.log, tokens }).then((g) =>
-        OnnxEncoder.load(g.path, this.config.hidden_size, this.o.session),
-      );
+      encoder = this.key()
+        .then((key) => featureGraph(this.config, this.weightsPath, { cacheDir: this.o.cacheDir, log: this.o.log, tokens, encoderKey: key }))
+        .then((g) => OnnxEncoder.load(g.path, this.config.hidden_size, this.o.session));
       this.opened.set(tokens, encoder);
     }
     return encoder;
